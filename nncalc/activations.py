@@ -1,0 +1,277 @@
+"""Activation functions: name → value, derivative and vector-Jacobian product.
+
+Notation: a is a unit's pre-activation, z = f(a) its activation. Arrays are (batch, units).
+Derivatives at kinks follow torch.nn.functional's autograd, stated per class as `convention`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+class Activation:
+    """An activation function with its parameters bound (e.g. leaky_relu with alpha = 0.1)."""
+
+    name: ClassVar[str]
+    formula: ClassVar[str]  # z = f(a), written with a
+    derivative_formula: ClassVar[str]  # f'(a)
+    kinks: ClassVar[tuple[float, ...]] = ()  # where f' is undefined and a convention is used
+    convention: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, float]] = {}
+    elementwise: ClassVar[bool] = True
+
+    def __init__(self, **params: float) -> None:
+        self.params = {**self.defaults, **params}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.label})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Activation)
+            and self.name == other.name
+            and (self.params == other.params)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.params.items()))))
+
+    @property
+    def label(self) -> str:
+        """The name with any non-default parameters: 'leaky_relu(alpha=0.1)'."""
+        if not self.params:
+            return self.name
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+    def value(self, a: Array) -> Array:
+        raise NotImplementedError
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        """f'(a), given a and z = f(a) (several derivatives are cheapest in terms of z)."""
+        raise NotImplementedError
+
+    def vjp(self, a: Array, z: Array, dL_dz: Array) -> Array:
+        """dL/da from dL/dz: the derivative times the incoming gradient, elementwise."""
+        return self.derivative(a, z) * dL_dz
+
+
+class Identity(Activation):
+    name = "identity"
+    formula = "a"
+    derivative_formula = "1"
+
+    def value(self, a: Array) -> Array:
+        return a.copy()
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return np.ones_like(a)
+
+    def vjp(self, a: Array, z: Array, dL_dz: Array) -> Array:
+        return dL_dz
+
+
+class ReLU(Activation):
+    name = "relu"
+    formula = "max(0, a)"
+    derivative_formula = "1 if a > 0, else 0"
+    kinks = (0.0,)
+    convention = "relu'(0) = 0"
+
+    def value(self, a: Array) -> Array:
+        return np.maximum(a, 0.0)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return (a > 0).astype(np.float64)
+
+    def vjp(self, a: Array, z: Array, dL_dz: Array) -> Array:
+        return np.where(a > 0, dL_dz, 0.0)
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    formula = "a if a > 0, else alpha·a"
+    derivative_formula = "1 if a > 0, else alpha"
+    kinks = (0.0,)
+    convention = "leaky_relu'(0) = alpha"
+    defaults: ClassVar[dict[str, float]] = {"alpha": 0.01}
+
+    def value(self, a: Array) -> Array:
+        return np.where(a > 0, a, self.params["alpha"] * a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return np.where(a > 0, 1.0, self.params["alpha"])
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+    formula = "1 / (1 + e^(−a))"
+    derivative_formula = "σ(a)·(1 − σ(a))"
+
+    def value(self, a: Array) -> Array:
+        return _sigmoid(a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return z * (1.0 - z)
+
+
+class Tanh(Activation):
+    name = "tanh"
+    formula = "tanh(a)"
+    derivative_formula = "1 − tanh(a)²"
+
+    def value(self, a: Array) -> Array:
+        return np.tanh(a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return 1.0 - z * z
+
+
+class Sign(Activation):
+    name = "sign"
+    formula = "−1 if a < 0, 0 if a = 0, 1 if a > 0"
+    derivative_formula = "0"
+    kinks = (0.0,)
+    convention = "sign'(a) = 0 everywhere, including the jump at 0; sign(0) = 0"
+
+    def value(self, a: Array) -> Array:
+        return np.sign(a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return np.zeros_like(a)
+
+
+class Step(Activation):
+    name = "step"
+    formula = "1 if a ≥ 0, else 0"
+    derivative_formula = "0"
+    kinks = (0.0,)
+    convention = "step'(a) = 0 everywhere, including the jump at 0; step(0) = 1"
+
+    def value(self, a: Array) -> Array:
+        return (a >= 0).astype(np.float64)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return np.zeros_like(a)
+
+
+class Softplus(Activation):
+    name = "softplus"
+    formula = "ln(1 + e^a)"
+    derivative_formula = "σ(a)"
+
+    def value(self, a: Array) -> Array:
+        return np.logaddexp(0.0, a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return _sigmoid(a)
+
+
+class ELU(Activation):
+    name = "elu"
+    formula = "a if a > 0, else alpha·(e^a − 1)"
+    derivative_formula = "1 if a > 0, else alpha·e^a"
+    kinks = (0.0,)
+    convention = "elu'(0) = alpha"
+    defaults: ClassVar[dict[str, float]] = {"alpha": 1.0}
+
+    def value(self, a: Array) -> Array:
+        return np.where(a > 0, a, self.params["alpha"] * np.expm1(np.minimum(a, 0.0)))
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return np.where(a > 0, 1.0, self.params["alpha"] * np.exp(np.minimum(a, 0.0)))
+
+
+class SiLU(Activation):
+    name = "silu"
+    formula = "a·σ(a)"
+    derivative_formula = "σ(a)·(1 + a·(1 − σ(a)))"
+
+    def value(self, a: Array) -> Array:
+        return a * _sigmoid(a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        s = _sigmoid(a)
+        return s * (1.0 + a * (1.0 - s))
+
+
+class GELU(Activation):
+    """The exact GELU, a·Φ(a) with Φ the standard normal CDF (not the tanh approximation)."""
+
+    name = "gelu"
+    formula = "a·Φ(a),  Φ(a) = ½(1 + erf(a/√2))"
+    derivative_formula = "Φ(a) + a·φ(a),  φ(a) = e^(−a²/2)/√(2π)"
+
+    def value(self, a: Array) -> Array:
+        return a * _normal_cdf(a)
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        return _normal_cdf(a) + a * np.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+
+
+class Softmax(Activation):
+    """Softmax over a whole layer: z_i = e^(a_i) / Σ_j e^(a_j); not elementwise."""
+
+    name = "softmax"
+    formula = "e^(a_i) / Σ_j e^(a_j)"
+    derivative_formula = "∂z_i/∂a_j = z_i·([i = j] − z_j)"
+    elementwise = False
+
+    def value(self, a: Array) -> Array:
+        shifted = a - a.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def derivative(self, a: Array, z: Array) -> Array:
+        raise TypeError("softmax has a Jacobian, not an elementwise derivative; use vjp")
+
+    def vjp(self, a: Array, z: Array, dL_dz: Array) -> Array:
+        return z * (dL_dz - (z * dL_dz).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
+
+
+def _sigmoid(a: Array) -> Array:
+    """σ(a) without overflow: e^(−|a|) never exceeds 1."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _normal_cdf(a: Array) -> Array:
+    # numpy has no vectorised erf; math.erf per element is exact to double precision.
+    erf: Array = _erf(a / math.sqrt(2.0))
+    return 0.5 * (1.0 + erf)
+
+
+REGISTRY: dict[str, type[Activation]] = {
+    cls.name: cls
+    for cls in (
+        Identity,
+        ReLU,
+        LeakyReLU,
+        Sigmoid,
+        Tanh,
+        Sign,
+        Step,
+        Softplus,
+        ELU,
+        SiLU,
+        GELU,
+        Softmax,
+    )
+}
+
+ALIASES: dict[str, str] = {
+    "linear": "identity",
+    "logistic": "sigmoid",
+    "sgn": "sign",
+    "heaviside": "step",
+    "swish": "silu",
+}

@@ -1,0 +1,257 @@
+"""Forward pass, backward pass and SGD update: pure functions over numpy arrays.
+
+Notation, as in the seed exercise: a is a unit's pre-activation (weighted sum plus bias) and
+z = f(a) its activation. Arrays are (batch, units); level 0 holds the inputs. The deltas are
+δ = ∂L/∂a, and ∂L/∂w = Σ_samples δ_dest · z_source for every use of w (a shared param sums them).
+
+The engine is silent: it never prints, and numpy's floating-point warnings are muted here because
+the results report every non-finite value by name instead.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .losses import Loss
+from .network import Dense, Level, Network, Sparse, lower
+from .results import BackpropResult, ForwardResult
+from .spec import Spec
+
+Array = NDArray[np.float64]
+
+_networks: weakref.WeakKeyDictionary[Spec, Network] = weakref.WeakKeyDictionary()
+
+
+def network_of(spec: Spec) -> Network:
+    """The spec lowered for the engine, compiled once per spec."""
+    net = _networks.get(spec)
+    if net is None:
+        net = _networks[spec] = lower(spec)
+    return net
+
+
+def forward(spec: Spec) -> ForwardResult:
+    """Every neuron's pre-activation and activation, the outputs and the loss."""
+    net = network_of(spec)
+    with np.errstate(all="ignore"):
+        pre, post = forward_pass(net, net.theta, spec.inputs)
+        yhat = gather_outputs(net, post)
+        sample_losses = _sample_losses(spec.loss, yhat, spec.targets)
+    return ForwardResult(
+        spec=spec,
+        network=net,
+        theta=net.theta,
+        pre=pre,
+        post=post,
+        yhat=yhat,
+        sample_losses=sample_losses,
+        loss=_reduce(sample_losses, spec.reduction),
+    )
+
+
+def backprop(
+    spec: Spec, lr: float | None = None, *, input_gradients: bool = True, loss_after: bool = True
+) -> BackpropResult:
+    """Forward, backward and (when a learning rate is known) one SGD step.
+
+    `lr` overrides the spec's learning_rate; with neither, gradients are computed and no update
+    is made. `input_gradients` and `loss_after` (a second forward pass with the updated params)
+    can be switched off when only the step itself is wanted, as in a training loop.
+    """
+    first = forward(spec)
+    net, theta = first.network, first.theta
+    rate = spec.learning_rate if lr is None else float(lr)
+    with np.errstate(all="ignore"):
+        dL_dyhat = spec.loss.gradient(first.yhat, _targets(spec, first.yhat))
+        if spec.reduction == "mean" and spec.batch_size > 1:
+            dL_dyhat /= spec.batch_size
+        deltas, grad, dL_dx = backward_pass(
+            net, theta, first.pre, first.post, dL_dyhat, input_gradients=input_gradients
+        )
+        updated = None if rate is None else sgd_step(theta, grad, rate, net.trainable)
+        after = None
+        if updated is not None and loss_after:
+            _, post = forward_pass(net, updated, spec.inputs)
+            after = _reduce(
+                _sample_losses(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
+            )
+    return BackpropResult(
+        spec=spec,
+        network=net,
+        theta=theta,
+        pre=first.pre,
+        post=first.post,
+        yhat=first.yhat,
+        sample_losses=first.sample_losses,
+        loss=first.loss,
+        deltas=deltas,
+        gradient=grad,
+        learning_rate=rate,
+        updated_theta=updated,
+        loss_after=after,
+        input_gradient=dL_dx,
+    )
+
+
+def forward_pass(
+    net: Network, theta: Array, inputs: Array
+) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
+    """(pre-activations per level, activations per level with the inputs first)."""
+    pre: list[Array] = []
+    post: list[Array] = [inputs]
+    for level in net.levels:
+        a = _affine(level.affine, theta, post)
+        pre.append(a)
+        post.append(_activate(level, a))
+    return tuple(pre), tuple(post)
+
+
+def _affine(affine: Dense | Sparse, theta: Array, post: list[Array]) -> Array:
+    if isinstance(affine, Dense):
+        a = post[affine.source] @ affine.weight.view(theta).T
+        if affine.bias is not None:
+            a += affine.bias.view(theta)
+        return a
+    edges = _gather(affine, post)
+    edges *= affine.weights(theta)
+    a = np.add.reduceat(edges, affine.starts, axis=1)
+    if affine.has_bias:
+        a += affine.biases(theta)
+    return a
+
+
+def _gather(affine: Sparse, post: list[Array] | tuple[Array, ...]) -> Array:
+    """The source activation of every edge: (batch, edges)."""
+    batch = post[0].shape[0]
+    out = np.empty((batch, len(affine.dest)), dtype=np.float64)
+    for level, cols, edges in affine.gathers:
+        out[:, edges] = post[level][:, cols]
+    return out
+
+
+def _activate(level: Level, a: Array) -> Array:
+    if len(level.groups) == 1:
+        return level.groups[0][0].value(a)
+    z = np.empty_like(a)
+    for activation, units in level.groups:
+        z[:, units] = activation.value(a[:, units])
+    return z
+
+
+def gather_outputs(net: Network, post: tuple[Array, ...]) -> Array:
+    """ŷ: (batch, outputs) in the spec's output order."""
+    if net.outputs_are_last_level:
+        return post[-1]
+    return np.stack([post[level][:, unit] for level, unit in net.outputs], axis=1)
+
+
+def backward_pass(
+    net: Network,
+    theta: Array,
+    pre: tuple[Array, ...],
+    post: tuple[Array, ...],
+    dL_dyhat: Array,
+    *,
+    input_gradients: bool = True,
+) -> tuple[tuple[Array, ...], Array, Array | None]:
+    """(δ per level, ∂L/∂θ, ∂L/∂inputs or None) from ∂L/∂ŷ."""
+    depth = len(net.levels)
+    dL_dz: list[Array | None] = [None] * (depth + 1)
+    if net.outputs_are_last_level:
+        dL_dz[depth] = dL_dyhat
+    else:
+        for i, (level, unit) in enumerate(net.outputs):
+            _accumulate(dL_dz, level, post[level].shape, unit, dL_dyhat[:, i])
+    grad = np.zeros_like(theta)
+    deltas: list[Array] = [np.empty(0)] * depth
+    for k in range(depth, 0, -1):
+        a, z, g = pre[k - 1], post[k], dL_dz[k]
+        delta = np.zeros_like(a) if g is None else _delta(net.levels[k - 1], a, z, g)
+        deltas[k - 1] = delta
+        _affine_backward(net.levels[k - 1].affine, theta, post, delta, grad, dL_dz, input_gradients)
+    return tuple(deltas), grad, dL_dz[0] if input_gradients else None
+
+
+def _delta(level: Level, a: Array, z: Array, dL_dz: Array) -> Array:
+    if len(level.groups) == 1:
+        return level.groups[0][0].vjp(a, z, dL_dz)
+    delta = np.empty_like(a)
+    for activation, units in level.groups:
+        delta[:, units] = activation.vjp(a[:, units], z[:, units], dL_dz[:, units])
+    return delta
+
+
+def _affine_backward(
+    affine: Dense | Sparse,
+    theta: Array,
+    post: tuple[Array, ...],
+    delta: Array,
+    grad: Array,
+    dL_dz: list[Array | None],
+    input_gradients: bool,
+) -> None:
+    """Add this level's ∂L/∂θ into `grad` and its ∂L/∂z_source into `dL_dz`."""
+    if isinstance(affine, Dense):
+        source = post[affine.source]
+        np.matmul(delta.T, source, out=affine.weight.view(grad))
+        if affine.bias is not None:
+            np.sum(delta, axis=0, out=affine.bias.view(grad))
+        if affine.source > 0 or input_gradients:
+            back = delta @ affine.weight.view(theta)
+            previous = dL_dz[affine.source]
+            if previous is None:
+                dL_dz[affine.source] = back
+            else:
+                previous += back
+        return
+    per_edge = delta[:, affine.dest]  # δ of each edge's destination
+    dL_dw = np.einsum("be,be->e", per_edge, _gather(affine, post))
+    _scatter_into(grad, affine.weight_index, dL_dw)
+    if affine.has_bias:
+        _scatter_into(grad, affine.bias_index, delta.sum(axis=0))
+    per_edge *= affine.weights(theta)
+    for level, cols, edges in affine.gathers:
+        if level > 0 or input_gradients:
+            target = dL_dz[level]
+            if target is None:
+                target = dL_dz[level] = np.zeros_like(post[level])
+            np.add.at(target, (slice(None), cols), per_edge[:, edges])  # type: ignore[arg-type]
+
+
+def _scatter_into(grad: Array, index: NDArray[np.intp], values: Array) -> None:
+    """grad[index[e]] += values[e] for every e with a param (index ≥ 0); repeats add up."""
+    trainable = index >= 0
+    grad += np.bincount(index[trainable], weights=values[trainable], minlength=len(grad))
+
+
+def _accumulate(
+    dL_dz: list[Array | None], level: int, shape: tuple[int, ...], unit: int, values: Array
+) -> None:
+    target = dL_dz[level]
+    if target is None:
+        target = dL_dz[level] = np.zeros(shape)
+    target[:, unit] += values
+
+
+def sgd_step(theta: Array, grad: Array, lr: float, trainable: NDArray[np.bool_]) -> Array:
+    """θ − lr·∂L/∂θ as a fresh vector; frozen entries keep their value."""
+    updated = theta - lr * grad
+    if not trainable.all():
+        frozen = ~trainable
+        updated[frozen] = theta[frozen]
+    return updated
+
+
+def _targets(spec: Spec, yhat: Array) -> Array:
+    return spec.targets if spec.targets is not None else np.zeros_like(yhat)
+
+
+def _sample_losses(loss: Loss, yhat: Array, targets: Array | None) -> Array:
+    return loss.value(yhat, targets if targets is not None else np.zeros_like(yhat))
+
+
+def _reduce(sample_losses: Array, reduction: str) -> float:
+    return float(sample_losses.mean() if reduction == "mean" else sample_losses.sum())

@@ -1,0 +1,940 @@
+"""Plain YAML data → a validated, frozen network spec (named or layered form).
+
+Every problem in a file is collected and reported together, each at its own line and column,
+naming what is allowed and the closest match for a typo.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import activations, losses
+from .errors import Problem, SpecError, choice_hint
+from .yamlio import Document, KeyPath, parse, read_text
+
+Array = NDArray[np.float64]
+Form = Literal["named", "layered"]
+Weight = str | float  # a param name (trainable) or a constant
+
+MAX_PROBLEMS = 50  # report at most this many problems of one file
+
+COMMON_KEYS = ("title", "inputs", "target", "data", "loss", "reduction", "learning_rate", "frozen")
+NAMED_KEYS = (*COMMON_KEYS, "params", "neurons", "outputs")
+LAYERED_KEYS = (*COMMON_KEYS, "layers")
+NEURON_KEYS = ("from", "bias", "activation")
+LAYER_KEYS = ("weights", "bias", "activation", "names")
+SAMPLE_KEYS = ("inputs", "target")
+REDUCTIONS = ("mean", "sum")
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """One unit of the named form: a = Σ source·weight (+ bias), z = activation(a)."""
+
+    name: str
+    terms: tuple[tuple[str, Weight], ...]  # (source, weight) in spec order
+    bias: Weight | None
+    activation: activations.Activation
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the layered form: a = W·z_prev (+ b), z = activation(a)."""
+
+    weight: str  # param name, W1, W2, …
+    bias: str | None  # b1, b2, … or None
+    activation: activations.Activation
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """A validated network with its data. Values are float64; per-sample arrays are (batch, n)."""
+
+    source: str
+    title: str | None
+    form: Form
+    input_names: tuple[str, ...]
+    inputs: Array  # (batch, inputs)
+    batched: bool  # True when given as `data:` (results are then per sample)
+    params: dict[str, float | Array]  # spec order; named: scalars, layered: W1, b1, W2, …
+    neurons: tuple[Neuron, ...]  # named form
+    layers: tuple[Layer, ...]  # layered form
+    outputs: tuple[str, ...]
+    targets: Array | None  # (batch, outputs), None when the loss needs none
+    loss: losses.Loss
+    reduction: Literal["mean", "sum"]
+    learning_rate: float | None
+    frozen: frozenset[str]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def neuron_names(self) -> tuple[str, ...]:
+        if self.form == "named":
+            return tuple(n.name for n in self.neurons)
+        return tuple(name for layer in self.layers for name in layer.names)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+def load_spec(path_or_text: str | Path, *, source: str | None = None) -> Spec:
+    """Read and validate a spec from a file path (a `Path`, or a one-line `str`), or YAML text.
+
+    A `str` holding a newline, or starting with '{', is taken as YAML text; '-' is standard input.
+    Raises SpecError with every problem found, each at its position.
+    """
+    if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip()[:1] == "{"):
+        return validate(parse(path_or_text, source or "<string>"))
+    text = read_text(path_or_text)
+    return validate(parse(text, source or str(path_or_text)))
+
+
+def validate(doc: Document) -> Spec:
+    """Turn a parsed document into a Spec, or raise SpecError listing every problem."""
+    return _Validator(doc).spec()
+
+
+class _Invalid(Exception):
+    """Raised inside the validator when a problem makes going further meaningless."""
+
+
+class _Validator:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = list(doc.problems)
+        self.warnings: list[str] = []
+
+    # --- reporting -------------------------------------------------------------------------
+
+    def error(self, path: KeyPath, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.doc.problem(path, f"{_where(path)}{message}", key=key))
+
+    def warn(self, path: KeyPath, message: str) -> None:
+        self.warnings.append(str(self.doc.problem(path, message)))
+
+    def fail(self) -> SpecError:
+        problems = self.problems
+        if len(problems) > MAX_PROBLEMS:
+            last = problems[MAX_PROBLEMS - 1]
+            more = len(problems) - MAX_PROBLEMS + 1
+            problems = [
+                *problems[: MAX_PROBLEMS - 1],
+                Problem(
+                    last.source, last.line, last.column, f"… and {more} more problems like these"
+                ),
+            ]
+        return SpecError(problems)
+
+    # --- small checkers --------------------------------------------------------------------
+
+    def mapping(self, path: KeyPath, value: Any, what: str) -> dict[Any, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.error(path, f"expected {what} (a mapping of name: value), got {_kind(value)}")
+        return None
+
+    def sequence(self, path: KeyPath, value: Any, what: str) -> list[Any] | None:
+        if isinstance(value, list):
+            return value
+        self.error(path, f"expected {what} (a list), got {_kind(value)}")
+        return None
+
+    def number(self, path: KeyPath, value: Any, what: str = "a number") -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(path, f"expected {what}, got {_kind(value)}")
+            return None
+        if not math.isfinite(value):
+            self.error(path, f"expected {what}, got {value}; numbers must be finite")
+            return None
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float
+            self.error(path, f"expected {what}, got an integer too large for a float")
+            return None
+
+    def name(self, path: KeyPath, value: Any, what: str) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            self.error(path, f"a {what} name must be text, got {_kind(value)}", key=True)
+            return None
+        if any(c.isspace() or not c.isprintable() for c in value):
+            self.error(path, f"{what} name '{value}' must not contain spaces", key=True)
+            return None
+        return value
+
+    def unknown_keys(
+        self, path: KeyPath, mapping: Mapping[Any, Any], allowed: Sequence[str], what: str
+    ) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.error(
+                    (*path, key),
+                    f"unknown key '{key}' in {what}" + choice_hint(str(key), allowed, noun="keys"),
+                    key=True,
+                )
+
+    def numbers(self, path: KeyPath, value: Any, what: str) -> Array | None:
+        """A list of numbers as a float vector."""
+        items = self.sequence(path, value, what)
+        if items is None:
+            return None
+        if _all_numbers(items):
+            out = np.asarray(items, dtype=np.float64)
+            if np.isfinite(out).all():
+                return out
+        ok = [self.number((*path, i), v) for i, v in enumerate(items)]
+        return None if any(v is None for v in ok) else np.asarray(ok, dtype=np.float64)
+
+    def matrix(self, path: KeyPath, value: Any, what: str) -> Array | None:
+        """A list of equally long lists of numbers as a float matrix (rows × columns)."""
+        rows = self.sequence(path, value, f"{what} (a list of rows)")
+        if rows is None:
+            return None
+        if not rows:
+            self.error(path, f"{what} needs at least one row")
+            return None
+        vectors = [self.numbers((*path, i), row, "a row of numbers") for i, row in enumerate(rows)]
+        if any(v is None for v in vectors):
+            return None
+        widths = {len(v) for v in vectors if v is not None}
+        if len(widths) != 1:
+            first = len(rows[0])
+            for i, row in enumerate(rows):
+                if len(row) != first:
+                    self.error(
+                        (*path, i),
+                        f"row {i + 1} of {what} has {len(row)} numbers but "
+                        f"row 1 has {first}; every row needs one weight per input",
+                    )
+            return None
+        if 0 in widths:
+            self.error(path, f"the rows of {what} are empty")
+            return None
+        return np.vstack([v for v in vectors if v is not None])
+
+    # --- the document ------------------------------------------------------------------------
+
+    def spec(self) -> Spec:
+        try:
+            spec = self._spec()
+        except _Invalid:
+            spec = None
+        if self.problems or spec is None:
+            raise self.fail()
+        return spec
+
+    def _spec(self) -> Spec:
+        root = self.doc.data
+        if root is None:
+            self.error(
+                (),
+                "the spec is empty; expected a mapping with 'inputs' and 'neurons' "
+                "(named form) or 'inputs' and 'layers' (layered form)",
+            )
+            raise _Invalid
+        if not isinstance(root, dict):
+            self.error(
+                (),
+                f"expected a mapping with 'inputs' and 'neurons' or 'layers' at the "
+                f"top of the spec, got {_kind(root)}",
+            )
+            raise _Invalid
+        if "neurons" in root and "layers" in root:
+            self.error(
+                ("layers",),
+                "a spec has either 'neurons' (named form) or 'layers' (layered form), not both",
+                key=True,
+            )
+            raise _Invalid
+        if "layers" in root:
+            form: Form = "layered"
+            self.unknown_keys((), root, LAYERED_KEYS, "a layered spec")
+        else:
+            form = "named"
+            if "neurons" not in root:
+                self.error((), "missing 'neurons' (named form) or 'layers' (layered form)")
+                raise _Invalid
+            self.unknown_keys((), root, NAMED_KEYS, "a named spec")
+
+        title = root.get("title")
+        if title is not None and not isinstance(title, str | int | float):
+            self.error(("title",), f"expected text, got {_kind(title)}")
+        loss = self._loss(root)
+        reduction = self._reduction(root)
+        learning_rate = self._learning_rate(root)
+
+        body: _Body = _NamedBody(self, root) if form == "named" else _LayeredBody(self, root)
+        input_names, inputs, targets, batched = self._data(root, body, loss)
+        frozen = self._frozen(root, body.params)
+        if loss is not None and loss.applies_softmax and body.ends_in_softmax():
+            self.warn(
+                ("loss",),
+                "the output layer already applies softmax and the loss "
+                "softmax_cross_entropy applies it again; use cross_entropy on "
+                "probabilities, or an identity output layer with softmax_cross_entropy",
+            )
+        if self.problems or loss is None or inputs is None:
+            raise _Invalid
+        return Spec(
+            source=self.doc.source,
+            title=None if title is None else str(title),
+            form=form,
+            input_names=input_names,
+            inputs=inputs,
+            batched=batched,
+            params=body.params,
+            neurons=body.neurons,
+            layers=body.layers,
+            outputs=body.outputs,
+            targets=targets,
+            loss=loss,
+            reduction=reduction,
+            learning_rate=learning_rate,
+            frozen=frozen,
+            warnings=tuple(self.warnings),
+        )
+
+    def _loss(self, root: dict[Any, Any]) -> losses.Loss | None:
+        name = root.get("loss", "half_squared_error")
+        if not isinstance(name, str):
+            self.error(
+                ("loss",),
+                f"expected a loss name, got {_kind(name)}"
+                + choice_hint("", losses.REGISTRY, noun="losses"),
+            )
+            return None
+        cls = losses.REGISTRY.get(losses.ALIASES.get(name, name))
+        if cls is None:
+            self.error(
+                ("loss",),
+                f"unknown loss '{name}'"
+                + choice_hint(name, losses.REGISTRY, noun="losses", aliases=losses.ALIASES),
+            )
+            return None
+        return cls()
+
+    def _reduction(self, root: dict[Any, Any]) -> Literal["mean", "sum"]:
+        value = root.get("reduction", "mean")
+        if value == "sum":
+            return "sum"
+        if value != "mean":
+            self.error(
+                ("reduction",), f"unknown reduction '{value}'" + choice_hint(str(value), REDUCTIONS)
+            )
+        return "mean"
+
+    def _learning_rate(self, root: dict[Any, Any]) -> float | None:
+        if "learning_rate" not in root or root["learning_rate"] is None:
+            return None
+        lr = self.number(("learning_rate",), root["learning_rate"], "a learning rate (a number)")
+        if lr is not None and lr < 0:
+            self.error(("learning_rate",), f"the learning rate must be ≥ 0, got {lr:g}")
+            return None
+        return lr
+
+    def _frozen(self, root: dict[Any, Any], params: Mapping[str, Any]) -> frozenset[str]:
+        if root.get("frozen") is None:
+            return frozenset()
+        items = self.sequence(("frozen",), root["frozen"], "a list of param names")
+        names: set[str] = set()
+        for i, item in enumerate(items or []):
+            if isinstance(item, str) and item in params:
+                names.add(item)
+            else:
+                self.error(
+                    ("frozen", i),
+                    f"'{item}' is not a param" + choice_hint(str(item), params, noun="params"),
+                )
+        return frozenset(names)
+
+    def _data(
+        self, root: dict[Any, Any], body: _Body, loss: losses.Loss | None
+    ) -> tuple[tuple[str, ...], Array | None, Array | None, bool]:
+        needs_target = loss is None or loss.needs_target
+        if "data" in root:
+            for key in ("inputs", "target"):
+                if key in root:
+                    self.error(
+                        (key,),
+                        f"'{key}' and 'data' cannot both be given; put each "
+                        "sample's inputs and target under 'data'",
+                        key=True,
+                    )
+            samples = self.sequence(("data",), root["data"], "a list of samples")
+            if samples is None:
+                raise _Invalid
+            if not samples:
+                self.error(("data",), "'data' needs at least one sample")
+                raise _Invalid
+            rows: list[Array] = []
+            target_rows: list[Array] = []
+            names: tuple[str, ...] = ()
+            for i, sample in enumerate(samples):
+                path: KeyPath = ("data", i)
+                if self.mapping(path, sample, "a sample with 'inputs' and 'target'") is None:
+                    continue
+                self.unknown_keys(path, sample, SAMPLE_KEYS, "a sample")
+                if "inputs" not in sample:
+                    self.error(path, "this sample has no 'inputs'")
+                    continue
+                sample_names, row = body.inputs((*path, "inputs"), sample["inputs"])
+                if i == 0:
+                    names = sample_names
+                elif row is not None and sample_names != names and set(sample_names) == set(names):
+                    row = row[[sample_names.index(n) for n in names]]
+                elif row is not None and sample_names != names:
+                    self.error(
+                        (*path, "inputs"),
+                        f"sample {i + 1} has inputs "
+                        f"{', '.join(sample_names)} but sample 1 has {', '.join(names)}",
+                    )
+                    row = None
+                target = self._target((*path, "target"), sample, body, needs_target)
+                if row is not None:
+                    rows.append(row)
+                if target is not None:
+                    target_rows.append(target)
+            body.check_inputs(names)
+            if self.problems:
+                raise _Invalid
+            targets = np.vstack(target_rows) if needs_target else None
+            return names, np.vstack(rows), targets, True
+        if "inputs" not in root:
+            self.error((), "missing 'inputs' (or 'data', a list of samples)")
+            raise _Invalid
+        names, row = body.inputs(("inputs",), root["inputs"])
+        body.check_inputs(names)
+        target = self._target(("target",), root, body, needs_target)
+        if row is None or (needs_target and target is None):
+            raise _Invalid
+        return names, row[None, :], None if target is None else target[None, :], False
+
+    def _target(
+        self, path: KeyPath, where: Mapping[str, Any], body: _Body, needs_target: bool
+    ) -> Array | None:
+        if "target" not in where or where["target"] is None:
+            if needs_target:
+                self.error(
+                    path[:-1],
+                    f"missing 'target': the loss needs a target for {_list(body.outputs)}",
+                )
+            return None
+        if not needs_target:
+            self.warn(path, "the loss 'output' uses no target; the target is ignored")
+            return None
+        return body.target(path, where["target"])
+
+
+class _Body:
+    """What differs between the two forms: params, structure, inputs and targets."""
+
+    params: dict[str, float | Array]
+    neurons: tuple[Neuron, ...] = ()
+    layers: tuple[Layer, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def __init__(self, v: _Validator) -> None:
+        self.v = v
+
+    def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
+        raise NotImplementedError
+
+    def check_inputs(self, names: tuple[str, ...]) -> None:
+        pass
+
+    def target(self, path: KeyPath, value: Any) -> Array | None:
+        raise NotImplementedError
+
+    def ends_in_softmax(self) -> bool:
+        return False
+
+    def activation(self, path: KeyPath, value: Any) -> activations.Activation | None:
+        v = self.v
+        names = activations.REGISTRY
+        if isinstance(value, dict):
+            if "name" not in value:
+                v.error(
+                    path, "an activation mapping needs 'name', e.g. {name: leaky_relu, alpha: 0.1}"
+                )
+                return None
+            name, params, name_path = value["name"], value, (*path, "name")
+        else:
+            name, params, name_path = value, {}, path
+        if not isinstance(name, str):
+            v.error(
+                name_path,
+                f"expected an activation name, got {_kind(name)}"
+                + choice_hint("", names, noun="activations"),
+            )
+            return None
+        cls = activations.REGISTRY.get(activations.ALIASES.get(name, name))
+        if cls is None:
+            v.error(
+                name_path,
+                f"unknown activation '{name}'"
+                + choice_hint(name, names, noun="activations", aliases=activations.ALIASES),
+            )
+            return None
+        values: dict[str, float] = {}
+        for key, raw in params.items():
+            if key == "name":
+                continue
+            if key not in cls.defaults:
+                allowed = ", ".join(cls.defaults) or "none"
+                v.error(
+                    (*path, key),
+                    f"unknown parameter '{key}' for {cls.name} (its parameters: {allowed})",
+                    key=True,
+                )
+                continue
+            number = v.number((*path, key), raw)
+            if number is not None:
+                values[str(key)] = number
+        return cls(**values)
+
+
+class _NamedBody(_Body):
+    def __init__(self, v: _Validator, root: dict[Any, Any]) -> None:
+        super().__init__(v)
+        self.params = self._params(root.get("params"))
+        raw_neurons = v.mapping(("neurons",), root["neurons"], "the neurons")
+        if raw_neurons is None:
+            raise _Invalid
+        if not raw_neurons:
+            v.error(("neurons",), "'neurons' needs at least one neuron")
+            raise _Invalid
+        self.neuron_names = [n for n in raw_neurons if v.name(("neurons", n), n, "neuron")]
+        for name in self.neuron_names:
+            if name in self.params:
+                v.error(("neurons", name), f"'{name}' names both a neuron and a param", key=True)
+        self.raw_neurons = raw_neurons
+        # Each neuron's source names as written, kept even when the neuron has other problems,
+        # so that one typo does not hide or fake problems elsewhere.
+        self.sources: dict[str, list[str]] = {
+            name: [s for s in raw_neurons[name]["from"] if isinstance(s, str)]
+            if isinstance(raw_neurons[name], dict)
+            and isinstance(raw_neurons[name].get("from"), dict)
+            else []
+            for name in self.neuron_names
+        }
+        self.input_names: tuple[str, ...] = ()
+        self.used_params: set[str] = set()
+        self.neurons = tuple(
+            n
+            for n in (self._neuron(name, raw_neurons[name]) for name in self.neuron_names)
+            if n is not None
+        )
+        self.outputs = self._outputs(root)
+
+    def _params(self, raw: Any) -> dict[str, float | Array]:
+        v = self.v
+        if raw is None:
+            return {}
+        mapping = v.mapping(("params",), raw, "the params")
+        out: dict[str, float | Array] = {}
+        for name, value in (mapping or {}).items():
+            if v.name(("params", name), name, "param"):
+                number = v.number(("params", name), value)
+                if number is not None:
+                    out[name] = number
+        return out
+
+    def _neuron(self, name: str, raw: Any) -> Neuron | None:
+        v = self.v
+        path: KeyPath = ("neurons", name)
+        if v.mapping(path, raw, f"neuron '{name}' with 'from' and 'activation'") is None:
+            return None
+        v.unknown_keys(path, raw, NEURON_KEYS, f"neuron '{name}'")
+        if "from" not in raw:
+            v.error(
+                path,
+                f"neuron '{name}' has no 'from' (its sources and weights, "
+                "e.g. from: {x1: w1, x2: w2})",
+            )
+        if "activation" not in raw:
+            v.error(
+                path,
+                f"neuron '{name}' has no 'activation'"
+                + choice_hint("", activations.REGISTRY, noun="activations"),
+            )
+        terms: list[tuple[str, Weight]] = []
+        sources = v.mapping((*path, "from"), raw.get("from", {}), "sources with their weights")
+        if sources is not None and not sources and "from" in raw:
+            v.error((*path, "from"), f"neuron '{name}' needs at least one source")
+        for source, weight in (sources or {}).items():
+            spath: KeyPath = (*path, "from", source)
+            if not isinstance(source, str):
+                v.error(
+                    spath,
+                    f"a source must be an input or neuron name, got {_kind(source)}",
+                    key=True,
+                )
+                continue
+            w = self._weight(spath, weight, f"the weight of {source} → {name}")
+            if w is not None:
+                terms.append((source, w))
+        bias = self._weight((*path, "bias"), raw["bias"], "the bias") if "bias" in raw else None
+        activation = None
+        if "activation" in raw:
+            activation = self.activation((*path, "activation"), raw["activation"])
+            if activation is not None and not activation.elementwise:
+                v.error(
+                    (*path, "activation"),
+                    f"{activation.name} acts on a whole layer; "
+                    "write the network in the layered form to use it",
+                )
+                activation = None
+        if activation is None or (sources and len(terms) != len(sources)):
+            return None
+        return Neuron(name, tuple(terms), bias, activation)
+
+    def _weight(self, path: KeyPath, value: Any, what: str) -> Weight | None:
+        v = self.v
+        if isinstance(value, str):
+            if value in self.params:
+                self.used_params.add(value)
+                return value
+            v.error(
+                path,
+                f"'{value}' in {what} is not a declared param; declare it under "
+                "'params' or write a number" + choice_hint(value, self.params, noun="params"),
+            )
+            return None
+        return v.number(path, value, f"a param name or a number for {what}")
+
+    def _outputs(self, root: dict[Any, Any]) -> tuple[str, ...]:
+        v = self.v
+        if root.get("outputs") is None:
+            fed = {source for sources in self.sources.values() for source in sources}
+            return tuple(n for n in self.neuron_names if n not in fed)
+        raw = v.sequence(("outputs",), root["outputs"], "a list of neuron names")
+        out: list[str] = []
+        for i, name in enumerate(raw or []):
+            if name in self.raw_neurons:
+                if name in out:
+                    v.error(("outputs", i), f"output '{name}' is listed twice")
+                out.append(name)
+            else:
+                v.error(
+                    ("outputs", i),
+                    f"'{name}' is not a neuron"
+                    + choice_hint(str(name), self.neuron_names, noun="neurons"),
+                )
+        if raw is not None and not raw:
+            v.error(("outputs",), "'outputs' needs at least one neuron")
+        return tuple(out)
+
+    def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
+        v = self.v
+        mapping = v.mapping(path, value, "the inputs (name: value)")
+        if mapping is None:
+            return (), None
+        if not mapping:
+            v.error(path, "expected at least one input")
+            return (), None
+        names = tuple(n for n in mapping if v.name((*path, n), n, "input"))
+        values = [v.number((*path, n), mapping[n]) for n in names]
+        if len(names) != len(mapping) or any(x is None for x in values):
+            return names, None
+        return names, np.asarray(values, dtype=np.float64)
+
+    def check_inputs(self, names: tuple[str, ...]) -> None:
+        """Sources must name inputs or neurons; the graph must be acyclic."""
+        v = self.v
+        self.input_names = names
+        known = [*names, *self.neuron_names]
+        for name in names:
+            if name in self.raw_neurons:
+                v.error(("neurons", name), f"'{name}' names both an input and a neuron", key=True)
+            if name in self.params:
+                v.error(("params", name), f"'{name}' names both an input and a param", key=True)
+        used_inputs: set[str] = set()
+        for neuron, sources in self.sources.items():
+            for source in sources:
+                if source in names:
+                    used_inputs.add(source)
+                elif source not in self.raw_neurons:
+                    v.error(
+                        ("neurons", neuron, "from", source),
+                        f"unknown source '{source}' of neuron '{neuron}'; a source is an "
+                        "input or a neuron" + choice_hint(source, known, noun="sources"),
+                        key=True,
+                    )
+        if v.problems:
+            return
+        self._check_acyclic()
+        for name in names:
+            if name not in used_inputs:
+                v.warn(("inputs", name), f"input '{name}' feeds no neuron")
+        for name in self.params:
+            if name not in self.used_params:
+                v.warn(("params", name), f"param '{name}' is used by no neuron")
+
+    def _check_acyclic(self) -> None:
+        sources = {n: [s for s in ss if s in self.raw_neurons] for n, ss in self.sources.items()}
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        for start in sources:
+            if state.get(start):
+                continue
+            stack: list[tuple[str, int]] = [(start, 0)]
+            path: list[str] = [start]
+            state[start] = 1
+            while stack:
+                node, i = stack[-1]
+                if i < len(sources[node]):
+                    stack[-1] = (node, i + 1)
+                    nxt = sources[node][i]
+                    if state.get(nxt) == 1:
+                        cycle = [*path[path.index(nxt) :], nxt]
+                        self.v.error(
+                            ("neurons", nxt),
+                            "the neurons form a cycle: "
+                            + " → ".join(cycle)
+                            + "; a feed-forward network has none",
+                            key=True,
+                        )
+                        return
+                    if not state.get(nxt):
+                        state[nxt] = 1
+                        stack.append((nxt, 0))
+                        path.append(nxt)
+                else:
+                    state[node] = 2
+                    stack.pop()
+                    path.pop()
+
+    def target(self, path: KeyPath, value: Any) -> Array | None:
+        v = self.v
+        mapping = v.mapping(path, value, "the targets (output name: value)")
+        if mapping is None:
+            return None
+        ok = True
+        for name in mapping:
+            if name not in self.outputs:
+                ok = False
+                v.error(
+                    (*path, name),
+                    f"target '{name}' names no output"
+                    + choice_hint(str(name), self.outputs, noun="outputs"),
+                    key=True,
+                )
+        missing = [o for o in self.outputs if o not in mapping]
+        if missing:
+            ok = False
+            v.error(
+                path,
+                f"no target for output{'s' if len(missing) > 1 else ''} "
+                f"{_list(missing)}; give one per output",
+            )
+        values = [v.number((*path, o), mapping[o]) for o in self.outputs if o in mapping]
+        if not ok or any(x is None for x in values):
+            return None
+        return np.asarray(values, dtype=np.float64)
+
+
+class _LayeredBody(_Body):
+    def __init__(self, v: _Validator, root: dict[Any, Any]) -> None:
+        super().__init__(v)
+        self.params = {}
+        raw = v.sequence(("layers",), root["layers"], "a list of layers")
+        if raw is None:
+            raise _Invalid
+        if not raw:
+            v.error(("layers",), "'layers' needs at least one layer")
+            raise _Invalid
+        self.raw_layers = raw
+        self.widths: list[int] = []  # neurons per layer, as far as known
+        layers = [self._layer(i, layer, len(raw)) for i, layer in enumerate(raw)]
+        if any(layer is None for layer in layers):
+            raise _Invalid
+        self.layers = tuple(layer for layer in layers if layer is not None)
+        self.outputs = self.layers[-1].names
+        self._check_names()
+
+    def _layer(self, i: int, raw: Any, count: int) -> Layer | None:
+        v = self.v
+        path: KeyPath = ("layers", i)
+        n = i + 1
+        if v.mapping(path, raw, f"layer {n} with 'weights' and 'activation'") is None:
+            return None
+        v.unknown_keys(path, raw, LAYER_KEYS, f"layer {n}")
+        if "weights" not in raw:
+            v.error(path, f"layer {n} has no 'weights' (one row per neuron)")
+            return None
+        if "activation" not in raw:
+            v.error(
+                path,
+                f"layer {n} has no 'activation'"
+                + choice_hint("", activations.REGISTRY, noun="activations"),
+            )
+        weights = v.matrix((*path, "weights"), raw["weights"], f"the weights of layer {n}")
+        if weights is None:
+            return None
+        rows, cols = weights.shape
+        if i > 0 and self.widths and cols != self.widths[-1]:
+            v.error(
+                (*path, "weights"),
+                f"the weights of layer {n} have {cols} column"
+                f"{'s' if cols != 1 else ''} but layer {i} has {self.widths[-1]} neuron"
+                f"{'s' if self.widths[-1] != 1 else ''}; each row needs one weight per "
+                "neuron of the layer before",
+            )
+        self.widths.append(rows)
+        self.params[f"W{n}"] = weights
+        bias_name = None
+        if raw.get("bias") is not None:
+            bias = v.numbers((*path, "bias"), raw["bias"], f"the biases of layer {n}")
+            if bias is not None and len(bias) != rows:
+                v.error(
+                    (*path, "bias"),
+                    f"layer {n} has {rows} neuron{'s' if rows != 1 else ''} "
+                    f"but {len(bias)} bias{'es' if len(bias) != 1 else ''}; give one per neuron",
+                )
+            elif bias is not None:
+                bias_name = f"b{n}"
+                self.params[bias_name] = bias
+        activation = None
+        if "activation" in raw:
+            activation = self.activation((*path, "activation"), raw["activation"])
+        names = self._names(path, raw.get("names"), rows, n, last=n == count)
+        if activation is None or names is None:
+            return None
+        return Layer(f"W{n}", bias_name, activation, names)
+
+    def _names(
+        self, path: KeyPath, raw: Any, rows: int, n: int, last: bool
+    ) -> tuple[str, ...] | None:
+        v = self.v
+        if raw is None:
+            return tuple(f"o{j}" if last else f"h{n}_{j}" for j in range(1, rows + 1))
+        items = v.sequence((*path, "names"), raw, "a list of neuron names")
+        if items is None:
+            return None
+        if len(items) != rows:
+            v.error(
+                (*path, "names"),
+                f"layer {n} has {rows} neuron{'s' if rows != 1 else ''} "
+                f"but {len(items)} name{'s' if len(items) != 1 else ''}",
+            )
+            return None
+        names = [v.name((*path, "names", j), item, "neuron") for j, item in enumerate(items)]
+        if any(name is None for name in names):
+            return None
+        return tuple(name for name in names if name is not None)
+
+    def _check_names(self) -> None:
+        seen: dict[str, int] = {}
+        for i, layer in enumerate(self.layers):
+            for j, name in enumerate(layer.names):
+                if name in seen or name in self.params:
+                    self.v.error(
+                        ("layers", i, "names", j),
+                        f"neuron name '{name}' is used twice"
+                        if name in seen
+                        else f"neuron name '{name}' is a param name",
+                    )
+                seen[name] = i
+
+    def ends_in_softmax(self) -> bool:
+        return self.layers[-1].activation.name == "softmax"
+
+    def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
+        v = self.v
+        if isinstance(value, dict):
+            names = tuple(n for n in value if v.name((*path, n), n, "input"))
+            values = [v.number((*path, n), value[n]) for n in names]
+            if len(names) != len(value) or any(x is None for x in values):
+                return names, None
+            row = np.asarray(values, dtype=np.float64)
+        else:
+            vector = v.numbers(path, value, "the inputs (a list of numbers, or name: value)")
+            if vector is None:
+                return (), None
+            names = tuple(f"x{j}" for j in range(1, len(vector) + 1))
+            row = vector
+        width = int(self.params["W1"].shape[1])  # type: ignore[union-attr]
+        if len(row) != width:
+            v.error(
+                path,
+                f"{len(row)} input{'s' if len(row) != 1 else ''} given but the "
+                f"weights of layer 1 have {width} column{'s' if width != 1 else ''}",
+            )
+            return names, None
+        return names, row
+
+    def check_inputs(self, names: tuple[str, ...]) -> None:
+        neuron_names = {n for layer in self.layers for n in layer.names}
+        for name in names:
+            if name in neuron_names or name in self.params:
+                self.v.error(("inputs",), f"input name '{name}' is also a neuron or param name")
+
+    def target(self, path: KeyPath, value: Any) -> Array | None:
+        v = self.v
+        outputs = self.outputs
+        if isinstance(value, dict):
+            for name in value:
+                if name not in outputs:
+                    v.error(
+                        (*path, name),
+                        f"target '{name}' names no output"
+                        + choice_hint(str(name), outputs, noun="outputs"),
+                        key=True,
+                    )
+            missing = [o for o in outputs if o not in value]
+            if missing:
+                v.error(path, f"no target for {_list(missing)}; give one per output")
+            if missing or any(name not in outputs for name in value):
+                return None
+            values = [v.number((*path, o), value[o]) for o in outputs]
+            return None if any(x is None for x in values) else np.asarray(values)
+        vector = v.numbers(path, value, "the targets (a list with one number per output)")
+        if vector is not None and len(vector) != len(outputs):
+            v.error(
+                path,
+                f"{len(vector)} target{'s' if len(vector) != 1 else ''} given but the "
+                f"output layer has {len(outputs)} neuron{'s' if len(outputs) != 1 else ''}",
+            )
+            return None
+        return vector
+
+
+def _all_numbers(items: Iterable[Any]) -> bool:
+    return all(type(x) is float or type(x) is int for x in items)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _where(path: KeyPath) -> str:
+    """'neurons.h1.activation: ' — the key path a message is about."""
+    if not path:
+        return ""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return f"{out}: "
+
+
+def _list(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
