@@ -224,13 +224,7 @@ class BackpropResult(ForwardResult):
 def neuron_formulas(spec: Spec) -> dict[str, str]:
     """Each neuron's pre-activation written out: 'x1·w1 + x2·w2 + b1'."""
     if spec.form == "named":
-        return {
-            n.name: " + ".join(
-                [f"{source}·{_weight(w)}" for source, w in n.terms]
-                + ([] if n.bias is None else [_weight(n.bias)])
-            )
-            for n in spec.neurons
-        }
+        return {n.name: _named_formula(n.terms, n.bias) for n in spec.neurons}
     out: dict[str, str] = {}
     sources = spec.input_names
     for k, layer in enumerate(spec.layers, start=1):
@@ -245,11 +239,25 @@ def neuron_formulas(spec: Spec) -> dict[str, str]:
     return out
 
 
+def _named_formula(terms: tuple[tuple[str, str | float], ...], bias: str | float | None) -> str:
+    text = " + ".join(f"{source}·{_weight(w)}" for source, w in terms)
+    if isinstance(bias, str):
+        text += f" + {bias}"
+    elif bias is not None:
+        text += f" − {_number(-bias)}" if bias < 0 else f" + {_number(bias)}"
+    return text
+
+
 def _weight(w: str | float) -> str:
     if isinstance(w, str):
         return w
-    text = f"{w:g}"
-    return f"({text})" if w < 0 else text
+    return f"({_number(w)})" if w < 0 else _number(w)
+
+
+def _number(x: float) -> str:
+    """A constant as written: shortest round-trip form, without a needless '.0'."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:

@@ -95,7 +95,8 @@ def load_spec(path_or_text: str | Path, *, source: str | None = None) -> Spec:
     if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip()[:1] == "{"):
         return validate(parse(path_or_text, source or "<string>"))
     text = read_text(path_or_text)
-    return validate(parse(text, source or str(path_or_text)))
+    name = "<stdin>" if str(path_or_text) == "-" else str(path_or_text)
+    return validate(parse(text, source or name))
 
 
 def validate(doc: Document) -> Spec:

@@ -252,7 +252,7 @@ def read_text(path: str | Path) -> str:
     """The text of a spec file ('-' is standard input), as UTF-8 with an optional BOM."""
     import sys
 
-    source = str(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
     try:
         raw = sys.stdin.buffer.read() if source == "-" else Path(path).read_bytes()
     except FileNotFoundError:
