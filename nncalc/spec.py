@@ -212,7 +212,7 @@ class _Validator:
                 if len(row) != first:
                     self.error(
                         (*path, i),
-                        f"row {i + 1} of {what} has {len(row)} numbers but "
+                        f"row {i + 1} of {what} has {_count(len(row), 'number')} but "
                         f"row 1 has {first}; every row needs one weight per input",
                     )
             return None
@@ -489,12 +489,11 @@ class _Body:
             if key == "name":
                 continue
             if key not in cls.defaults:
-                allowed = ", ".join(cls.defaults) or "none"
-                v.error(
-                    (*path, key),
-                    f"unknown parameter '{key}' for {cls.name} (its parameters: {allowed})",
-                    key=True,
-                )
+                if cls.defaults:
+                    hint = choice_hint(str(key), cls.defaults, noun="parameters")
+                else:
+                    hint = f" ({cls.name} takes no parameters)"
+                v.error((*path, key), f"unknown parameter '{key}' for {cls.name}{hint}", key=True)
                 continue
             number = v.number((*path, key), raw)
             if number is not None:
@@ -505,6 +504,7 @@ class _Body:
 class _NamedBody(_Body):
     def __init__(self, v: _Validator, root: dict[Any, Any]) -> None:
         super().__init__(v)
+        self.declared: set[str] = set()
         self.params = self._params(root.get("params"))
         raw_neurons = v.mapping(("neurons",), root["neurons"], "the neurons")
         if raw_neurons is None:
@@ -543,6 +543,7 @@ class _NamedBody(_Body):
         out: dict[str, float | Array] = {}
         for name, value in (mapping or {}).items():
             if v.name(("params", name), name, "param"):
+                self.declared.add(name)  # declared even when its value is bad
                 number = v.number(("params", name), value)
                 if number is not None:
                     out[name] = number
@@ -600,7 +601,7 @@ class _NamedBody(_Body):
     def _weight(self, path: KeyPath, value: Any, what: str) -> Weight | None:
         v = self.v
         if isinstance(value, str):
-            if value in self.params:
+            if value in self.declared:
                 self.used_params.add(value)
                 return value
             v.error(
@@ -702,7 +703,9 @@ class _NamedBody(_Body):
                             + "; a feed-forward network has none",
                             key=True,
                         )
-                        return
+                        # Outputs and targets of a cyclic graph mean nothing; stop here rather
+                        # than report their knock-on problems.
+                        raise _Invalid
                     if not state.get(nxt):
                         state[nxt] = 1
                         stack.append((nxt, 0))
@@ -783,10 +786,9 @@ class _LayeredBody(_Body):
         if i > 0 and self.widths and cols != self.widths[-1]:
             v.error(
                 (*path, "weights"),
-                f"the weights of layer {n} have {cols} column"
-                f"{'s' if cols != 1 else ''} but layer {i} has {self.widths[-1]} neuron"
-                f"{'s' if self.widths[-1] != 1 else ''}; each row needs one weight per "
-                "neuron of the layer before",
+                f"the weights of layer {n} have {_count(cols, 'column')} but layer {i} has "
+                f"{_count(self.widths[-1], 'neuron')}; each row needs one weight per neuron of "
+                "the layer before",
             )
         self.widths.append(rows)
         self.params[f"W{n}"] = weights
@@ -796,8 +798,8 @@ class _LayeredBody(_Body):
             if bias is not None and len(bias) != rows:
                 v.error(
                     (*path, "bias"),
-                    f"layer {n} has {rows} neuron{'s' if rows != 1 else ''} "
-                    f"but {len(bias)} bias{'es' if len(bias) != 1 else ''}; give one per neuron",
+                    f"layer {n} has {_count(rows, 'neuron')} but "
+                    f"{_count(len(bias), 'bias', 'biases')}; give one per neuron",
                 )
             elif bias is not None:
                 bias_name = f"b{n}"
@@ -822,8 +824,7 @@ class _LayeredBody(_Body):
         if len(items) != rows:
             v.error(
                 (*path, "names"),
-                f"layer {n} has {rows} neuron{'s' if rows != 1 else ''} "
-                f"but {len(items)} name{'s' if len(items) != 1 else ''}",
+                f"layer {n} has {_count(rows, 'neuron')} but {_count(len(items), 'name')}",
             )
             return None
         names = [v.name((*path, "names", j), item, "neuron") for j, item in enumerate(items)]
@@ -865,8 +866,8 @@ class _LayeredBody(_Body):
         if len(row) != width:
             v.error(
                 path,
-                f"{len(row)} input{'s' if len(row) != 1 else ''} given but the "
-                f"weights of layer 1 have {width} column{'s' if width != 1 else ''}",
+                f"{_count(len(row), 'input')} given but the weights of layer 1 have "
+                f"{_count(width, 'column')}",
             )
             return names, None
         return names, row
@@ -900,8 +901,8 @@ class _LayeredBody(_Body):
         if vector is not None and len(vector) != len(outputs):
             v.error(
                 path,
-                f"{len(vector)} target{'s' if len(vector) != 1 else ''} given but the "
-                f"output layer has {len(outputs)} neuron{'s' if len(outputs) != 1 else ''}",
+                f"{_count(len(vector), 'target')} given but the output layer has "
+                f"{_count(len(outputs), 'neuron')}",
             )
             return None
         return vector
@@ -935,6 +936,11 @@ def _where(path: KeyPath) -> str:
     for step in path:
         out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
     return f"{out}: "
+
+
+def _count(n: int, word: str, plural: str = "") -> str:
+    """'1 neuron', '2 neurons'."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def _list(names: Iterable[str]) -> str:

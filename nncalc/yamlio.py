@@ -172,7 +172,7 @@ class _Builder:
         build = _EXPLICIT.get(node.tag)
         if build is None:
             self._problem(node, f"YAML tag '{node.tag}' is not supported here")
-            return node.value
+            return plain_scalar(node.value)  # as if untagged, so no second problem follows
         try:
             return build(node.value)
         except ValueError:
@@ -252,9 +252,10 @@ def read_text(path: str | Path) -> str:
     """The text of a spec file ('-' is standard input), as UTF-8 with an optional BOM."""
     import sys
 
-    source = "<stdin>" if str(path) == "-" else str(path)
+    stdin = str(path) == "-"
+    source = "<stdin>" if stdin else str(path)
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(path).read_bytes()
+        raw = sys.stdin.buffer.read() if stdin else Path(path).read_bytes()
     except FileNotFoundError:
         raise SpecError([Problem(source, 0, 0, "no such file")]) from None
     except IsADirectoryError:
@@ -263,11 +264,13 @@ def read_text(path: str | Path) -> str:
         raise SpecError([Problem(source, 0, 0, "permission denied")]) from None
     except OSError as exc:
         raise SpecError([Problem(source, 0, 0, f"cannot read: {exc.strerror}")]) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8")) + 1  # in characters
         raise SpecError(
             [Problem(source, line, column, "the file is not UTF-8 text; save it as UTF-8")]
         ) from None

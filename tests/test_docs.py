@@ -60,8 +60,9 @@ def test_every_json_key_is_documented() -> None:
 
 
 def test_readme_sample_output_is_current() -> None:
-    block = re.search(r"```text\n(2-3-1 ReLU network \(homework\) — backprop\n.*?)```", README,
-                      re.S)
+    block = re.search(
+        r"```text\n(2-3-1 ReLU network \(homework\) — backprop\n.*?)```", README, re.S
+    )
     assert block, "the README's sample table is missing"
     result = CliRunner().invoke(app, ["backprop", str(ROOT / "examples" / "homework.yaml")])
     assert result.exit_code == 0

@@ -19,12 +19,15 @@ from rich.text import Text
 from . import Options
 from .numbers import fmt
 
+MIN_COLUMN_WIDTH = 5  # characters a table column gets at least, padding included
+
 
 def render(data: dict[str, Any], options: Options) -> str:
     out = io.StringIO()
+    width = options.width or 10_000
     console = Console(
         file=out,
-        width=options.width or 10_000,
+        width=width,
         force_terminal=options.color,
         no_color=not options.color,
         color_system="auto" if options.color else None,
@@ -34,6 +37,10 @@ def render(data: dict[str, Any], options: Options) -> str:
         soft_wrap=options.width is None,
     )
     for block in _blocks(data, options.precision):
+        # Folding lets a table fit a narrow terminal, but below about four characters a column
+        # rich drops whole columns; print such a table wider and let the terminal wrap it.
+        columns = len(block.columns) if isinstance(block, Table) else 0
+        console.width = max(width, MIN_COLUMN_WIDTH * columns)
         console.print(block)
     text = out.getvalue()
     if options.width is None:  # nothing to fit: drop the padding rich adds to full width

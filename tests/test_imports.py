@@ -1,0 +1,97 @@
+"""What a fresh interpreter imports: the JSON path never loads rich's console or tables (start-up
+time matters for scripts), the table path does; and `python -m nncalc` works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nncalc
+
+ROOT = Path(__file__).resolve().parent.parent
+HOMEWORK = ROOT / "examples" / "homework.yaml"
+
+# Runs the console-script entry point with the given arguments, then reports (on the last line of
+# stderr, after whatever nncalc wrote there) its exit code and the rich modules it loaded.
+DRIVER = """\
+import json, sys
+sys.argv = ["nncalc", *sys.argv[1:]]
+from nncalc.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+sys.stdout.flush()
+report = {
+    "code": code,
+    "rich": sorted(m for m in sys.modules if m == "rich" or m.startswith("rich.")),
+}
+sys.stderr.write("\\n" + json.dumps(report) + "\\n")
+"""
+
+
+def drive(*args: str) -> tuple[str, dict[str, Any]]:
+    """(stdout, report) of a fresh interpreter running `nncalc args…`."""
+    process = subprocess.run(
+        [sys.executable, "-c", DRIVER, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "Traceback" not in process.stderr
+    report = json.loads(process.stderr.splitlines()[-1])
+    assert isinstance(report, dict)
+    return process.stdout, report
+
+
+@pytest.mark.parametrize("command", ["backprop", "forward"])
+def test_json_path_does_not_import_rich(command: str) -> None:
+    stdout, report = drive(command, str(HOMEWORK), "-f", "json")
+    assert report["code"] == 0
+    assert json.loads(stdout)["command"] == command  # it really ran
+    assert "rich.table" not in report["rich"]
+    assert "rich.console" not in report["rich"]
+
+
+def test_table_path_imports_rich_table() -> None:
+    """The check above can fail: the same driver sees rich when the table is drawn."""
+    stdout, report = drive("backprop", str(HOMEWORK))
+    assert report["code"] == 0
+    assert stdout.startswith("2-3-1 ReLU network (homework) — backprop")
+    assert "rich.table" in report["rich"]
+    assert "rich.console" in report["rich"]
+
+
+def test_python_m_nncalc_version() -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "nncalc", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == f"nncalc {nncalc.__version__}\n"
+    assert process.stderr == ""
+
+
+def test_python_m_nncalc_runs_a_command() -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "nncalc", "backprop", str(HOMEWORK), "-f", "json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout)["loss"] == pytest.approx(9.68)
