@@ -23,6 +23,7 @@ class Loss:
     gradient_formula: ClassVar[str]  # ∂L/∂ŷ_i for one sample
     needs_target: ClassVar[bool] = True
     applies_softmax: ClassVar[bool] = False  # outputs are logits; probabilities are reported
+    expects_probabilities: ClassVar[bool] = False  # outputs must lie in [0, 1]
     kinks: ClassVar[str] = ""  # where ∂L/∂ŷ is a convention
 
     def value(self, yhat: Array, y: Array) -> Array:
@@ -84,6 +85,7 @@ class MeanAbsoluteError(Loss):
 
 class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
+    expects_probabilities = True
     formula = "−(1/n) Σ [y ln ŷ + (1 − y) ln(1 − ŷ)]   (ŷ are probabilities)"
     gradient_formula = "(ŷ − y) / (n·ŷ(1 − ŷ))"
 
@@ -99,6 +101,7 @@ class BinaryCrossEntropy(Loss):
 
 class CrossEntropy(Loss):
     name = "cross_entropy"
+    expects_probabilities = True
     formula = "−Σ y ln ŷ   (ŷ are probabilities, e.g. from a softmax layer)"
     gradient_formula = "−y / ŷ"
 

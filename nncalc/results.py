@@ -103,7 +103,7 @@ class ForwardResult:
         return found
 
     def _range_warnings(self) -> list[str]:
-        if self.spec.loss.name not in ("binary_cross_entropy", "cross_entropy"):
+        if not self.spec.loss.expects_probabilities:
             return []
         bad = np.argwhere(~((self.yhat >= 0) & (self.yhat <= 1)))
         if not len(bad):
