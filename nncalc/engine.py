@@ -11,16 +11,19 @@ the results report every non-finite value by name instead.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .losses import Loss
 from .network import Dense, Level, Network, Sparse, lower
 from .results import BackpropResult, ForwardResult
 from .spec import Spec
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
 
 _networks: weakref.WeakKeyDictionary[Spec, Network] = weakref.WeakKeyDictionary()
 
@@ -238,7 +241,8 @@ def _accumulate(
 
 def sgd_step(theta: Array, grad: Array, lr: float, trainable: NDArray[np.bool_]) -> Array:
     """θ − lr·∂L/∂θ as a fresh vector; frozen entries keep their value."""
-    updated = theta - lr * grad
+    updated = grad * -lr  # written in place below: one temporary the size of θ, not two
+    updated += theta
     if not trainable.all():
         frozen = ~trainable
         updated[frozen] = theta[frozen]

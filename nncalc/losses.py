@@ -6,12 +6,14 @@ sample; the engine combines samples by the spec's reduction (mean or sum).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
 
 LOG_FLOOR = -100.0  # ln of a probability is clamped here, as torch's binary_cross_entropy does
 PROB_EPS = 1e-12  # gradient denominators are kept at least this large, as torch's are

@@ -13,21 +13,24 @@ vector operations and shared params need no special case.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .activations import Activation
 from .spec import Neuron, Spec
 
-Array = NDArray[np.float64]
-Index = NDArray[np.intp]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
+    Index = NDArray[np.intp]
 
 
-@dataclass(frozen=True)
-class ParamSlot:
+class ParamSlot(NamedTuple):
     """Where one param lives in θ."""
 
     name: str
@@ -36,14 +39,13 @@ class ParamSlot:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def view(self, theta: Array) -> Array:
         return theta[self.offset : self.offset + self.size].reshape(self.shape)
 
 
-@dataclass(frozen=True)
-class Dense:
+class Dense(NamedTuple):
     """a = z_prev @ W.T + b for a whole layer; `source` is the level it reads."""
 
     source: int
@@ -51,8 +53,7 @@ class Dense:
     bias: ParamSlot | None
 
 
-@dataclass(frozen=True)
-class Sparse:
+class Sparse(NamedTuple):
     """a_i = Σ_e z[src_e]·w_e + b_i over explicit edges (the named form).
 
     Edges are ordered by destination unit, so the sums are one `np.add.reduceat` at `starts`.
@@ -83,8 +84,7 @@ def _bind(theta: Array, index: Index, const: Array) -> Array:
     return out
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     names: tuple[str, ...]
     affine: Dense | Sparse
     # Runs of units sharing an activation: (activation, slice of this level's units).
@@ -231,9 +231,11 @@ def _sparse_level(
         b_const.append(float(bias) if isinstance(bias, float | int) else 0.0)
     levels_arr = np.asarray(src_level, dtype=np.intp)
     cols_arr = np.asarray(src_col, dtype=np.intp)
+    # One gather per source level. (A plain set, not np.unique: that pulls in numpy.ma at
+    # start-up for nothing.)
     gathers = tuple(
-        (int(level), cols_arr[edges], edges)
-        for level in np.unique(levels_arr)
+        (level, cols_arr[edges], edges)
+        for level in sorted(set(src_level))
         for edges in [np.flatnonzero(levels_arr == level)]
     )
     groups: list[tuple[Activation, slice]] = []

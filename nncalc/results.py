@@ -10,16 +10,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .losses import probabilities
 from .network import Network
 from .spec import Spec
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
 
 MAX_KINK_WARNINGS = 10
 
@@ -79,7 +81,7 @@ class ForwardResult:
                 if not activation.kinks:
                     continue
                 a = self.pre[k][:, units]
-                hits = np.argwhere(np.isin(a, activation.kinks))
+                hits = np.argwhere(np.logical_or.reduce([a == k for k in activation.kinks]))
                 total += len(hits)
                 for sample, unit in hits[: max(0, MAX_KINK_WARNINGS - len(found))]:
                     name = level.names[units.start + int(unit)]

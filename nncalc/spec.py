@@ -10,16 +10,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
 from . import activations, losses
 from .errors import Problem, SpecError, choice_hint
 from .yamlio import Document, KeyPath, parse, read_text
 
-Array = NDArray[np.float64]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
 Form = Literal["named", "layered"]
 Weight = str | float  # a param name (trainable) or a constant
 
@@ -34,8 +36,7 @@ SAMPLE_KEYS = ("inputs", "target")
 REDUCTIONS = ("mean", "sum")
 
 
-@dataclass(frozen=True)
-class Neuron:
+class Neuron(NamedTuple):
     """One unit of the named form: a = Σ source·weight (+ bias), z = activation(a)."""
 
     name: str
@@ -44,8 +45,7 @@ class Neuron:
     activation: activations.Activation
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer of the layered form: a = W·z_prev (+ b), z = activation(a)."""
 
     weight: str  # param name, W1, W2, …

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -90,8 +89,7 @@ def plain_scalar(text: str) -> object:
     return text
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """A parsed YAML document: its plain `data` and the node tree that knows where things are."""
 
     source: str

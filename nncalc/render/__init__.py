@@ -6,9 +6,8 @@ imports rich.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Format(StrEnum):
@@ -16,8 +15,7 @@ class Format(StrEnum):
     json = "json"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     precision: int = 6  # significant digits shown in tables
     color: bool = False
     width: int | None = None  # None: no wrapping (output is not a terminal)
