@@ -1,10 +1,11 @@
-"""YAML text → plain Python data, keeping every value's position for error messages.
+"""YAML text → plain Python data, keeping the way back to every value's position.
 
 PyYAML resolves plain scalars by YAML 1.1 rules (`1e-3` is a string, `yes`/`no`/`on`/`off` are
-booleans) and keeps the last of duplicate keys silently. Here PyYAML only parses and composes the
-node tree (with libyaml's C parser when installed); the scalars are resolved by the YAML 1.2 core
-schema and duplicate keys are errors. Nodes are kept, so a position is looked up only when an
-error needs one.
+booleans) and keeps the last of duplicate keys silently. Here PyYAML (with libyaml's C parser when
+installed) only parses; the data is built straight from its event stream, scalars are resolved by
+the YAML 1.2 core schema, and duplicate keys are problems. Building from events skips PyYAML's
+node tree, which on a large spec costs more than everything else together; the tree is composed
+only when an error needs a position.
 """
 
 from __future__ import annotations
@@ -12,9 +13,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
@@ -23,14 +35,16 @@ from .errors import Problem, SpecError
 Key = str | int
 KeyPath = tuple[Key, ...]
 
-# Aliases can make a tiny file expand into a huge tree ("billion laughs"); nothing a network spec
+# Aliases can make a tiny file stand for a huge tree ("billion laughs"); nothing a network spec
 # needs comes near this many values (a 784-512-512-10 net has about 670 000).
 MAX_VALUES = 20_000_000
 
-_PLAIN = "tag:nncalc,2024:plain"  # a plain (unquoted, untagged) scalar, resolved below
+_PLAIN = "tag:nncalc,2024:plain"  # a plain (unquoted, untagged) scalar in a composed node tree
 _STR = "tag:yaml.org,2002:str"
-_INT = re.compile(r"[-+]?[0-9]+\Z")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_INT = re.compile(r"[-+]?[0-9]+\Z").match
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z").match
 _SPECIAL: dict[str, object] = {
     **dict.fromkeys(["", "~", "null", "Null", "NULL"], None),
     **dict.fromkeys(["true", "True", "TRUE"], True),
@@ -39,6 +53,25 @@ _SPECIAL: dict[str, object] = {
     **dict.fromkeys(["-.inf", "-.Inf", "-.INF"], float("-inf")),
     **dict.fromkeys([".nan", ".NaN", ".NAN"], float("nan")),
 }
+_EXPLICIT: dict[str, Callable[[str], object]] = {
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+    "tag:yaml.org,2002:null": lambda text: None,
+}
+
+
+def plain_scalar(text: str) -> object:
+    """The YAML 1.2 core-schema value of a plain scalar."""
+    if _FLOAT(text):
+        return int(text) if _INT(text) else float(text)
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if text[:2] in ("0x", "0o"):
+        try:
+            return int(text[2:], 16 if text[1] == "x" else 8)
+        except ValueError:
+            return text
+    return text
 
 
 class _PlainResolver(BaseResolver):
@@ -73,36 +106,35 @@ else:  # pragma: no cover - exercised only where libyaml is missing
             _PlainResolver.__init__(self)
 
 
-def plain_scalar(text: str) -> object:
-    """The YAML 1.2 core-schema value of a plain scalar."""
-    if text in _SPECIAL:
-        return _SPECIAL[text]
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    if text[:2] in ("0x", "0o"):
-        try:
-            return int(text[2:], 16 if text[1] == "x" else 8)
-        except ValueError:
-            return text
-    return text
+class Document:
+    """A parsed YAML document: its plain `data`, and positions on demand."""
 
+    __slots__ = ("_composed", "_root", "data", "problems", "source", "text")
 
-class Document(NamedTuple):
-    """A parsed YAML document: its plain `data` and the node tree that knows where things are."""
+    def __init__(self, source: str, text: str, data: Any, problems: tuple[Problem, ...]) -> None:
+        self.source = source
+        self.text = text
+        self.data = data
+        self.problems = problems  # duplicate keys and the like: reported with the rest
+        self._root: Node | None = None
+        self._composed = False
 
-    source: str
-    data: Any
-    root: Node | None
-    problems: tuple[Problem, ...] = ()  # duplicate keys and the like: reported with the rest
+    def _tree(self) -> Node | None:
+        """The node tree, composed the first time a position is asked for."""
+        if not self._composed and self.data is not None:
+            try:
+                self._root = _Loader(self.text).get_single_node()
+            except (yaml.YAMLError, RecursionError):  # positions fall back to the top
+                self._root = None
+        self._composed = True
+        return self._root
 
     def locate(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at `path`, or of its key when `key` is set.
 
         A path that runs off the tree points at the deepest node it reached.
         """
-        node = self.root
+        node = self._tree()
         if node is None:
             return (1, 1)
         mark = node.start_mark
@@ -136,79 +168,135 @@ def _scalar_key(node: Node) -> object:
     return None
 
 
+class _TooBig(Exception):
+    pass
+
+
+_NO_KEY = object()  # a mapping frame waiting for its next key
+_SKIP = object()  # a key whose value is dropped (it was a problem already reported)
+
+
+class _Frame:
+    """A sequence or mapping being built."""
+
+    __slots__ = ("anchor", "container", "count", "key", "key_mark")
+
+    def __init__(self, container: list[Any] | dict[Any, Any], anchor: str | None, count: int):
+        self.container = container
+        self.anchor = anchor
+        self.count = count  # values built before this one started
+        self.key: object = _NO_KEY
+        self.key_mark: Any = None
+
+
 class _Builder:
-    """Turns a node tree into plain data, collecting every problem on the way."""
+    """Plain data from the event stream, collecting every problem on the way.
+
+    Iterative, so nesting depth costs no recursion; an alias refers to the value already built
+    for its anchor (shared, not copied), and counts as that value's size towards MAX_VALUES.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
         self.count = 0
+        self.anchors: dict[str, tuple[object, int]] = {}
 
-    def _problem(self, node: Node, message: str) -> None:
-        mark = node.start_mark
+    def _problem(self, mark: Any, message: str) -> None:
         self.problems.append(Problem(self.source, mark.line + 1, mark.column + 1, message))
 
-    def build(self, node: Node) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            raise _TooBig
-        if isinstance(node, ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                self._problem(node, f"YAML tag '{node.tag}' is not supported here")
-            return [self.build(item) for item in node.value]
-        if isinstance(node, MappingNode):
-            return self._mapping(node)
-        raise AssertionError(f"unexpected YAML node {node!r}")  # pragma: no cover
+    def value(self, get: Callable[[], Any]) -> Any:
+        """Build one whole value (the next node of the stream)."""
+        stack: list[_Frame] = []
+        items: list[Any] | None = None  # the sequence being built, if the innermost is one
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is ScalarEvent and items is not None and event.implicit[0] and not event.anchor:
+                # The hot path: a plain number in a list (a weight matrix has thousands).
+                items.append(plain_scalar(event.value))
+                self.count += 1
+                continue
+            start = self.count
+            if kind is ScalarEvent:
+                self.count += 1
+                value = self._scalar(event)
+                anchor = event.anchor
+            elif kind is AliasEvent:
+                anchored = self.anchors.get(event.anchor)
+                if anchored is None:
+                    self._problem(event.start_mark, f"unknown alias '*{event.anchor}'")
+                    value, size = None, 1
+                else:
+                    value, size = anchored
+                self.count += size
+                anchor = None
+            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                self.count += 1
+                tag = event.tag
+                if tag is not None and tag not in (_SEQ, _MAP, "!"):
+                    self._problem(event.start_mark, f"YAML tag '{tag}' is not supported here")
+                container: list[Any] | dict[Any, Any] = [] if kind is SequenceStartEvent else {}
+                stack.append(_Frame(container, event.anchor, start))
+                items = container if isinstance(container, list) else None
+                continue
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+                frame = stack.pop()
+                value, anchor, start = frame.container, frame.anchor, frame.count
+                parent = stack[-1].container if stack else None
+                items = parent if isinstance(parent, list) else None
+            else:  # pragma: no cover - the parser guarantees a node here
+                raise AssertionError(f"unexpected YAML event {event!r}")
+            if self.count > MAX_VALUES:
+                raise _TooBig
+            if anchor is not None:
+                self.anchors[anchor] = (value, self.count - start)
+            if not stack:
+                return value
+            self._attach(stack[-1], value, event)
 
-    def _scalar(self, node: ScalarNode) -> object:
-        if node.tag == _PLAIN:
-            return plain_scalar(node.value)
-        if node.tag == _STR:
-            return node.value
-        build = _EXPLICIT.get(node.tag)
+    def _attach(self, frame: _Frame, value: Any, event: Event) -> None:
+        container = frame.container
+        if isinstance(container, list):
+            container.append(value)
+            return
+        if frame.key is _NO_KEY:  # this value is a key
+            frame.key, frame.key_mark = self._key(container, value, event), event.start_mark
+        else:
+            if frame.key is not _SKIP:
+                container[frame.key] = value
+            frame.key = _NO_KEY
+
+    def _key(self, mapping: dict[Any, Any], key: Any, event: Event) -> object:
+        mark = event.start_mark
+        if isinstance(event, ScalarEvent) and (
+            event.tag == "tag:yaml.org,2002:merge" or (event.implicit[0] and event.value == "<<")
+        ):
+            self._problem(mark, "YAML merge keys ('<<') are not supported; write the keys out")
+            return _SKIP
+        if isinstance(key, list | dict) or not isinstance(event, ScalarEvent | AliasEvent):
+            self._problem(mark, "a key must be a plain name, not a list or mapping")
+            return _SKIP
+        if key in mapping:
+            self._problem(mark, f"duplicate key '{key}'; each key may appear only once")
+            return _SKIP
+        return key
+
+    def _scalar(self, event: ScalarEvent) -> object:
+        if event.implicit[0]:
+            return plain_scalar(event.value)
+        tag = event.tag
+        if tag is None or tag in (_STR, "!"):
+            return event.value
+        build = _EXPLICIT.get(tag)
         if build is None:
-            self._problem(node, f"YAML tag '{node.tag}' is not supported here")
-            return plain_scalar(node.value)  # as if untagged, so no second problem follows
+            self._problem(event.start_mark, f"YAML tag '{tag}' is not supported here")
+            return plain_scalar(event.value)  # as if untagged, so no second problem follows
         try:
-            return build(node.value)
+            return build(event.value)
         except ValueError:
-            self._problem(node, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}")
-            return node.value
-
-    def _mapping(self, node: MappingNode) -> dict[Any, Any]:
-        if node.tag != "tag:yaml.org,2002:map":
-            self._problem(node, f"YAML tag '{node.tag}' is not supported here")
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or (
-                key_node.tag == _PLAIN and key_node.value == "<<"
-            ):
-                self._problem(
-                    key_node, "YAML merge keys ('<<') are not supported; write the keys out"
-                )
-                continue
-            if not isinstance(key_node, ScalarNode):
-                self._problem(key_node, "a key must be a plain name, not a list or mapping")
-                continue
-            key = self._scalar(key_node)
-            if key in out:
-                self._problem(key_node, f"duplicate key '{key}'; each key may appear only once")
-                continue
-            out[key] = self.build(value_node)
-        return out
-
-
-class _TooBig(Exception):
-    pass
-
-
-_EXPLICIT: dict[str, Callable[[str], object]] = {
-    "tag:yaml.org,2002:int": int,
-    "tag:yaml.org,2002:float": float,
-    "tag:yaml.org,2002:null": lambda text: None,
-}
+            self._problem(event.start_mark, f"'{event.value}' is not a valid {tag.rsplit(':')[-1]}")
+            return event.value
 
 
 def parse(text: str, source: str) -> Document:
@@ -217,8 +305,27 @@ def parse(text: str, source: str) -> Document:
     Malformed YAML raises SpecError. Problems that leave the data usable (a duplicate key keeps
     its first value) are returned in `Document.problems`, to be reported with the rest.
     """
+    loader = _Loader(text)
+    builder = _Builder(source)
     try:
-        root = _Loader(text).get_single_node()
+        get = loader.get_event
+        get()  # stream start
+        if isinstance(get(), StreamEndEvent):
+            return Document(source, text, None, ())
+        data = builder.value(get)
+        get()  # document end
+        extra = get()
+        if isinstance(extra, DocumentStartEvent) and extra.start_mark is not None:
+            raise SpecError(
+                [
+                    Problem(
+                        source,
+                        extra.start_mark.line + 1,
+                        extra.start_mark.column + 1,
+                        "a spec is one YAML document; remove the second one (after '---')",
+                    )
+                ]
+            )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -228,22 +335,15 @@ def parse(text: str, source: str) -> Document:
         raise SpecError([Problem(source, line, column, f"invalid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(source, 0, 0, f"invalid YAML: {exc}")]) from None
-    except RecursionError:
-        raise SpecError([Problem(source, 0, 0, "invalid YAML: nested too deeply")]) from None
-    if root is None:
-        return Document(source, None, None)
-    builder = _Builder(source)
-    try:
-        data = builder.build(root)
     except _TooBig:
         message = (
             f"the YAML expands to more than {MAX_VALUES:,} values (through aliases?); "
             "a network spec never needs that many"
         )
         raise SpecError([Problem(source, 1, 1, message)]) from None
-    except RecursionError:
-        raise SpecError([Problem(source, 0, 0, "invalid YAML: nested too deeply")]) from None
-    return Document(source, data, root, tuple(builder.problems))
+    finally:
+        loader.dispose()
+    return Document(source, text, data, tuple(builder.problems))
 
 
 def read_text(path: str | Path) -> str:
