@@ -29,6 +29,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from machine import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_APP = Path(__file__).resolve().parent / "floor_app.py"
 SPEC = "examples/homework.yaml"
@@ -36,16 +38,6 @@ TARGET = 1.2
 
 
 # --- machine and environment -------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _versions() -> str:
@@ -87,7 +79,7 @@ def header(title: str) -> str:
     }
     lines = [
         title,
-        f"  cpu      {_cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
+        f"  cpu      {cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
         f"  python   {platform.python_version()} ({sys.executable})",
         f"  libs     {_versions()}",
         "  env      " + ", ".join(f"{k}={v}" for k, v in env.items()),

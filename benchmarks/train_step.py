@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import cpu_model
 from numpy.typing import NDArray
 
 import nncalc
@@ -59,16 +60,6 @@ TARGET = 1.5
 
 
 # --- machine and environment -------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _blas() -> str:
@@ -125,7 +116,7 @@ def header(title: str) -> str:
     }
     lines = [
         title,
-        f"  cpu      {_cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
+        f"  cpu      {cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
         f"  python   {platform.python_version()} ({sys.executable})",
         f"  numpy    {np.__version__}, BLAS {_blas()}",
         "  env      " + ", ".join(f"{k}={v}" for k, v in {**env, **threads}.items()),
