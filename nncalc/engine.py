@@ -10,6 +10,7 @@ the results report every non-finite value by name instead.
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,11 @@ def backprop(
     is made. `input_gradients` and `loss_after` (a second forward pass with the updated params)
     can be switched off when only the step itself is wanted, as in a training loop.
     """
+    rate = spec.learning_rate if lr is None else float(lr)
+    if rate is not None and not (math.isfinite(rate) and rate >= 0):
+        raise ValueError(f"the learning rate must be a finite number ≥ 0, got {lr}")
     first = forward(spec)
     net, theta = first.network, first.theta
-    rate = spec.learning_rate if lr is None else float(lr)
     with np.errstate(all="ignore"):
         dL_dyhat = spec.loss.gradient(first.yhat, _targets(spec, first.yhat))
         if spec.reduction == "mean" and spec.batch_size > 1:

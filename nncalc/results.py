@@ -135,6 +135,7 @@ class ForwardResult:
             "title": spec.title,
             "source": spec.source,
             "form": spec.form,
+            "batched": spec.batched,
             "batch_size": spec.batch_size,
             "reduction": spec.reduction,
             "inputs": {n: per_sample(spec.inputs[:, j]) for j, n in enumerate(spec.input_names)},
@@ -274,7 +275,7 @@ def _finish(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         if isinstance(value, float):
             if math.isfinite(value):
                 return value + 0.0  # −0.0 + 0.0 is 0.0
-            bad.append(f"{path} is {value} (written as null)")
+            bad.append(f"non-finite value: {path} is {value} (null in JSON)")
             return None
         if isinstance(value, dict):
             return {k: clean(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
@@ -285,7 +286,7 @@ def _finish(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         return value
 
     cleaned: dict[str, Any] = clean(data, "")
-    cleaned["warnings"] = [*warnings, *(f"non-finite value: {b}" for b in _collapse(bad))]
+    cleaned["warnings"] = [*warnings, *_collapse(bad)]
     return cleaned
 
 

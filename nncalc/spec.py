@@ -7,7 +7,7 @@ naming what is allowed and the closest match for a typo.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -112,12 +112,15 @@ class _Validator:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.problems: list[Problem] = list(doc.problems)
+        self.yaml_positions = {(p.line, p.column) for p in doc.problems}
         self.warnings: list[str] = []
 
     # --- reporting -------------------------------------------------------------------------
 
     def error(self, path: KeyPath, message: str, *, key: bool = False) -> None:
-        self.problems.append(self.doc.problem(path, f"{_where(path)}{message}", key=key))
+        problem = self.doc.problem(path, f"{_where(path)}{message}", key=key)
+        if (problem.line, problem.column) not in self.yaml_positions:  # said there already
+            self.problems.append(problem)
 
     def warn(self, path: KeyPath, message: str) -> None:
         self.warnings.append(str(self.doc.problem(path, message)))
@@ -153,18 +156,19 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(path, f"expected {what}, got {_kind(value)}")
             return None
-        if not math.isfinite(value):
-            self.error(path, f"expected {what}, got {value}; numbers must be finite")
-            return None
         try:
-            return float(value)
+            number = float(value)
         except OverflowError:  # an int too large for a float
             self.error(path, f"expected {what}, got an integer too large for a float")
             return None
+        if not math.isfinite(number):
+            self.error(path, f"expected {what}, got {value}; numbers must be finite")
+            return None
+        return number
 
     def name(self, path: KeyPath, value: Any, what: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            self.error(path, f"a {what} name must be text, got {_kind(value)}", key=True)
+            self.error(path, f"{_article(what)} name must be text, got {_kind(value)}", key=True)
             return None
         if any(c.isspace() or not c.isprintable() for c in value):
             self.error(path, f"{what} name '{value}' must not contain spaces", key=True)
@@ -188,7 +192,10 @@ class _Validator:
         if items is None:
             return None
         if _all_numbers(items):
-            out = np.asarray(items, dtype=np.float64)
+            try:
+                out = np.asarray(items, dtype=np.float64)
+            except OverflowError:  # an int too large for a float: reported below
+                out = np.full(1, np.nan)
             if np.isfinite(out).all():
                 return out
         ok = [self.number((*path, i), v) for i, v in enumerate(items)]
@@ -273,8 +280,9 @@ class _Validator:
         learning_rate = self._learning_rate(root)
 
         body: _Body = _NamedBody(self, root) if form == "named" else _LayeredBody(self, root)
+        frozen = self._frozen(root, body.declared)
         input_names, inputs, targets, batched = self._data(root, body, loss)
-        frozen = self._frozen(root, body.params)
+
         if loss is not None and loss.applies_softmax and body.ends_in_softmax():
             self.warn(
                 ("loss",),
@@ -326,9 +334,11 @@ class _Validator:
         value = root.get("reduction", "mean")
         if value == "sum":
             return "sum"
-        if value != "mean":
+        if not isinstance(value, str):
+            self.error(("reduction",), f"expected 'mean' or 'sum', got {_kind(value)}")
+        elif value != "mean":
             self.error(
-                ("reduction",), f"unknown reduction '{value}'" + choice_hint(str(value), REDUCTIONS)
+                ("reduction",), f"unknown reduction '{value}'" + choice_hint(value, REDUCTIONS)
             )
         return "mean"
 
@@ -341,7 +351,7 @@ class _Validator:
             return None
         return lr
 
-    def _frozen(self, root: dict[Any, Any], params: Mapping[str, Any]) -> frozenset[str]:
+    def _frozen(self, root: dict[Any, Any], params: Collection[str]) -> frozenset[str]:
         if root.get("frozen") is None:
             return frozenset()
         items = self.sequence(("frozen",), root["frozen"], "a list of param names")
@@ -378,6 +388,7 @@ class _Validator:
             rows: list[Array] = []
             target_rows: list[Array] = []
             names: tuple[str, ...] = ()
+            first = 0
             for i, sample in enumerate(samples):
                 path: KeyPath = ("data", i)
                 if self.mapping(path, sample, "a sample with 'inputs' and 'target'") is None:
@@ -387,15 +398,15 @@ class _Validator:
                     self.error(path, "this sample has no 'inputs'")
                     continue
                 sample_names, row = body.inputs((*path, "inputs"), sample["inputs"])
-                if i == 0:
-                    names = sample_names
+                if not names:  # the first sample whose input names are known sets them
+                    names, first = sample_names, i
                 elif row is not None and sample_names != names and set(sample_names) == set(names):
                     row = row[[sample_names.index(n) for n in names]]
                 elif row is not None and sample_names != names:
                     self.error(
                         (*path, "inputs"),
                         f"sample {i + 1} has inputs "
-                        f"{', '.join(sample_names)} but sample 1 has {', '.join(names)}",
+                        f"{', '.join(sample_names)} but sample {first + 1} has {', '.join(names)}",
                     )
                     row = None
                 target = self._target((*path, "target"), sample, body, needs_target)
@@ -421,11 +432,14 @@ class _Validator:
     def _target(
         self, path: KeyPath, where: Mapping[str, Any], body: _Body, needs_target: bool
     ) -> Array | None:
+        if not body.outputs_known:  # already reported; targets cannot be checked against it
+            return None
         if "target" not in where or where["target"] is None:
             if needs_target:
                 self.error(
-                    path[:-1],
-                    f"missing 'target': the loss needs a target for {_list(body.outputs)}",
+                    path if "target" in where else path[:-1],
+                    ("'target' is empty" if "target" in where else "missing 'target'")
+                    + f": the loss needs a target for {_list(body.outputs)}",
                 )
             return None
         if not needs_target:
@@ -444,6 +458,8 @@ class _Body:
 
     def __init__(self, v: _Validator) -> None:
         self.v = v
+        self.declared: set[str] = set()  # param names written in the spec, valid or not
+        self.outputs_known = True  # False when the outputs could not be told
 
     def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
         raise NotImplementedError
@@ -504,7 +520,6 @@ class _Body:
 class _NamedBody(_Body):
     def __init__(self, v: _Validator, root: dict[Any, Any]) -> None:
         super().__init__(v)
-        self.declared: set[str] = set()
         self.params = self._params(root.get("params"))
         raw_neurons = v.mapping(("neurons",), root["neurons"], "the neurons")
         if raw_neurons is None:
@@ -533,6 +548,7 @@ class _NamedBody(_Body):
             for n in (self._neuron(name, raw_neurons[name]) for name in self.neuron_names)
             if n is not None
         )
+        self._check_acyclic()
         self.outputs = self._outputs(root)
 
     def _params(self, raw: Any) -> dict[str, float | Array]:
@@ -617,21 +633,27 @@ class _NamedBody(_Body):
         if root.get("outputs") is None:
             fed = {source for sources in self.sources.values() for source in sources}
             return tuple(n for n in self.neuron_names if n not in fed)
+        problems = len(v.problems)
         raw = v.sequence(("outputs",), root["outputs"], "a list of neuron names")
         out: list[str] = []
         for i, name in enumerate(raw or []):
-            if name in self.raw_neurons:
+            if isinstance(name, str) and name in self.raw_neurons:
                 if name in out:
                     v.error(("outputs", i), f"output '{name}' is listed twice")
                 out.append(name)
             else:
                 v.error(
                     ("outputs", i),
-                    f"'{name}' is not a neuron"
+                    (
+                        f"'{name}' is not a neuron"
+                        if isinstance(name, str)
+                        else f"expected a neuron name, got {_kind(name)}"
+                    )
                     + choice_hint(str(name), self.neuron_names, noun="neurons"),
                 )
         if raw is not None and not raw:
             v.error(("outputs",), "'outputs' needs at least one neuron")
+        self.outputs_known = len(v.problems) == problems
         return tuple(out)
 
     def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
@@ -663,16 +685,16 @@ class _NamedBody(_Body):
             for source in sources:
                 if source in names:
                     used_inputs.add(source)
-                elif source not in self.raw_neurons:
+                elif source not in self.raw_neurons and names:  # unknown inputs: cannot tell
+                    others = [k for k in known if k != neuron]
                     v.error(
                         ("neurons", neuron, "from", source),
                         f"unknown source '{source}' of neuron '{neuron}'; a source is an "
-                        "input or a neuron" + choice_hint(source, known, noun="sources"),
+                        "input or a neuron" + choice_hint(source, others, noun="sources"),
                         key=True,
                     )
         if v.problems:
             return
-        self._check_acyclic()
         for name in names:
             if name not in used_inputs:
                 v.warn(("inputs", name), f"input '{name}' feeds no neuron")
@@ -755,12 +777,22 @@ class _LayeredBody(_Body):
             v.error(("layers",), "'layers' needs at least one layer")
             raise _Invalid
         self.raw_layers = raw
-        self.widths: list[int] = []  # neurons per layer, as far as known
+        self.widths: list[int | None] = []  # neurons per layer; None where not known
         layers = [self._layer(i, layer, len(raw)) for i, layer in enumerate(raw)]
-        if any(layer is None for layer in layers):
-            raise _Invalid
+        # A broken layer is reported; the rest (targets, frozen, inputs) is still checked as far
+        # as what is known allows, and the spec is refused at the end.
         self.layers = tuple(layer for layer in layers if layer is not None)
-        self.outputs = self.layers[-1].names
+        self.complete = len(self.layers) == len(layers)
+        if layers[-1] is not None:
+            self.outputs = layers[-1].names
+        else:
+            self.outputs_known = False
+        for i, layer in enumerate(raw):
+            if isinstance(layer, dict):
+                if "weights" in layer:
+                    self.declared.add(f"W{i + 1}")
+                if layer.get("bias") is not None:
+                    self.declared.add(f"b{i + 1}")
         self._check_names()
 
     def _layer(self, i: int, raw: Any, count: int) -> Layer | None:
@@ -768,8 +800,10 @@ class _LayeredBody(_Body):
         path: KeyPath = ("layers", i)
         n = i + 1
         if v.mapping(path, raw, f"layer {n} with 'weights' and 'activation'") is None:
+            self.widths.append(None)
             return None
         v.unknown_keys(path, raw, LAYER_KEYS, f"layer {n}")
+        self.widths.append(None)
         if "weights" not in raw:
             v.error(path, f"layer {n} has no 'weights' (one row per neuron)")
             return None
@@ -783,14 +817,15 @@ class _LayeredBody(_Body):
         if weights is None:
             return None
         rows, cols = weights.shape
-        if i > 0 and self.widths and cols != self.widths[-1]:
+        self.widths[i] = rows
+        before = self.widths[i - 1] if i > 0 else None
+        if before is not None and cols != before:
             v.error(
                 (*path, "weights"),
                 f"the weights of layer {n} have {_count(cols, 'column')} but layer {i} has "
-                f"{_count(self.widths[-1], 'neuron')}; each row needs one weight per neuron of "
+                f"{_count(before, 'neuron')}; each row needs one weight per neuron of "
                 "the layer before",
             )
-        self.widths.append(rows)
         self.params[f"W{n}"] = weights
         bias_name = None
         if raw.get("bias") is not None:
@@ -846,7 +881,7 @@ class _LayeredBody(_Body):
                 seen[name] = i
 
     def ends_in_softmax(self) -> bool:
-        return self.layers[-1].activation.name == "softmax"
+        return self.complete and self.layers[-1].activation.name == "softmax"
 
     def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
         v = self.v
@@ -862,8 +897,9 @@ class _LayeredBody(_Body):
                 return (), None
             names = tuple(f"x{j}" for j in range(1, len(vector) + 1))
             row = vector
-        width = int(self.params["W1"].shape[1])  # type: ignore[union-attr]
-        if len(row) != width:
+        first = self.params.get("W1")
+        width = None if first is None else int(np.shape(first)[1])
+        if width is not None and len(row) != width:
             v.error(
                 path,
                 f"{_count(len(row), 'input')} given but the weights of layer 1 have "
@@ -941,6 +977,10 @@ def _where(path: KeyPath) -> str:
 def _count(n: int, word: str, plural: str = "") -> str:
     """'1 neuron', '2 neurons'."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _list(names: Iterable[str]) -> str:

@@ -44,6 +44,8 @@ _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _INT = re.compile(r"[-+]?[0-9]+\Z").match
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z").match
+_OCT = re.compile(r"0o[0-7]+\Z").match
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z").match
 _SPECIAL: dict[str, object] = {
     **dict.fromkeys(["", "~", "null", "Null", "NULL"], None),
@@ -63,14 +65,18 @@ _EXPLICIT: dict[str, Callable[[str], object]] = {
 def plain_scalar(text: str) -> object:
     """The YAML 1.2 core-schema value of a plain scalar."""
     if _FLOAT(text):
-        return int(text) if _INT(text) else float(text)
+        if _INT(text):
+            try:
+                return int(text)
+            except ValueError:  # more digits than Python converts: too large for a float anyway
+                return float("inf") if text[0] != "-" else float("-inf")
+        return float(text)
     if text in _SPECIAL:
         return _SPECIAL[text]
-    if text[:2] in ("0x", "0o"):
-        try:
-            return int(text[2:], 16 if text[1] == "x" else 8)
-        except ValueError:
-            return text
+    if _HEX(text):
+        return int(text[2:], 16)
+    if _OCT(text):
+        return int(text[2:], 8)
     return text
 
 

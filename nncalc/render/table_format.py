@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import Options
-from .numbers import fmt
+from .numbers import exact, fmt
 
 MIN_COLUMN_WIDTH = 5  # characters a table column gets at least, padding included
 
@@ -55,10 +55,19 @@ def _blocks(data: dict[str, Any], precision: int) -> Iterable[RenderableType]:
     backprop = data["command"] == "backprop"
     title = data["title"] or data["source"]
     heading = Text(f"{title} — {data['command']}", style="bold")
-    if data["batch_size"] > 1:
-        heading.append(f"  ({data['batch_size']} samples, {data['reduction']} reduction)")
+    batched = data["batched"]
+    if batched:
+        count = data["batch_size"]
+        heading.append(
+            f"  ({count} sample{'s' if count != 1 else ''}, {data['reduction']} reduction)"
+        )
     yield heading
-    samples = range(data["batch_size"]) if data["batch_size"] > 1 else [None]
+    if batched and backprop and data["reduction"] == "mean" and data["batch_size"] > 1:
+        yield Text(
+            "δ and ∂L/∂input are derivatives of the batch loss L, the mean over samples: "
+            f"each sample's carries the factor 1/{data['batch_size']}."
+        )
+    samples = range(data["batch_size"]) if batched else [None]
     for sample in samples:
 
         def at(value: Any, s: int | None = sample) -> Any:
@@ -146,7 +155,7 @@ def _outputs_table(data: dict[str, Any], at: Any, n: Any, suffix: str) -> Table:
 def _loss_table(data: dict[str, Any], n: Any) -> Table:
     table = _table("Loss", ["loss", "formula", "L"])
     formula = f"L = {data['loss_formula']}"
-    if data["batch_size"] > 1:
+    if data["batched"]:
         what = "mean" if data["reduction"] == "mean" else "sum"
         formula += f", {what} over {data['batch_size']} samples"
         for i, value in enumerate(data["sample_losses"], start=1):
@@ -161,7 +170,7 @@ def _params_table(data: dict[str, Any], n: Any, backprop: bool) -> Table:
     if backprop:
         headers.append("∂L/∂param")
     if updated is not None:
-        headers.append(f"updated = value − {n(data['learning_rate'])} × ∂L/∂param")
+        headers.append(f"updated = value − {exact(data['learning_rate'])} × ∂L/∂param")
     table = _table("Params", headers)
     frozen = set(data.get("frozen", []))
     for name, value in data["params"].items():
@@ -198,7 +207,7 @@ def _update_note(data: dict[str, Any], n: Any) -> Text:
             "No learning rate given (--lr, or learning_rate in the spec): "
             "gradients only, no update."
         )
-    text = f"One SGD step with learning rate {n(data['learning_rate'])}"
+    text = f"One SGD step with learning rate {exact(data['learning_rate'])}"
     if data["loss_after"] is not None:
         text += f": loss {n(data['loss'])} → {n(data['loss_after'])}"
     return Text(text + ".")

@@ -1,0 +1,182 @@
+"""Regression tests: each case once crashed nncalc or produced a false or misplaced message."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import nncalc
+from nncalc.cli import app
+
+runner = CliRunner()
+
+
+def _run(tmp_path: Path, text: str, *args: str) -> tuple[int, str, str]:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, [args[0] if args else "backprop", str(spec), *args[1:]])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _problems(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if not line.startswith("warning:")]
+
+
+def test_a_batch_of_one_sample_renders_as_a_table(tmp_path: Path) -> None:
+    code, out, _ = _run(
+        tmp_path,
+        "params: {w: 0.5}\nneurons: {o: {from: {x1: w}, activation: identity}}\n"
+        "data: [{inputs: {x1: 1}, target: {o: 2}}]\n",
+    )
+    assert code == 0
+    assert "sample 1" in out
+    assert "-1.5" in out  # δ = ŷ − y = 0.5 − 2
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_integers_too_large_for_a_float_are_bad_input(tmp_path: Path, digits: int) -> None:
+    code, out, err = _run(
+        tmp_path,
+        "inputs: {x1: " + "1" * digits + "}\nparams: {w: 1}\n"
+        "neurons: {o: {from: {x1: w}, activation: identity}}\ntarget: {o: 1}\n",
+    )
+    assert code == 2 and out == ""
+    assert _problems(err)[0].startswith(f"{tmp_path / 'net.yaml'}:1:14: inputs.x1: expected")
+
+
+def test_a_large_integer_in_a_weight_row_is_bad_input(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: [1]\nlayers:\n  - {weights: [[" + "9" * 400 + "]], activation: relu}\n"
+        "target: [1]\n",
+    )
+    assert code == 2
+    assert "too large for a float" in err
+
+
+def test_a_broken_layer_does_not_fake_a_column_mismatch(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: [1, 2]\nlayers:\n  - {weights: [[1, 2], [3, 4]], activation: relu}\n"
+        "  - {weights: [[1, x], [1, 2], [1, 2]], activation: relu}\n"
+        "  - {weights: [[1, 2, 3]], activation: relu}\ntarget: [1]\nfrozen: [W9]\n",
+    )
+    assert code == 2
+    problems = _problems(err)
+    assert len(problems) == 2, problems
+    assert "got the text 'x'" in problems[0]
+    assert "'W9' is not a param" in problems[1]  # still checked after a broken layer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inputs: {x1: 1}\nparams: {w: abc}\nneurons: {o: {from: {x1: w}, activation: relu}}\n"
+        "target: {o: 1}\nfrozen: [w]\n",
+        "inputs: [1]\nlayers:\n  - {weights: [[1]], bias: [x], activation: relu}\n"
+        "target: [1]\nfrozen: [b1]\n",
+    ],
+    ids=["named", "layered"],
+)
+def test_freezing_a_param_with_a_bad_value_is_one_problem(tmp_path: Path, text: str) -> None:
+    code, _, err = _run(tmp_path, text)
+    assert code == 2
+    assert len(_problems(err)) == 1, err
+
+
+def test_a_cycle_is_reported_even_when_the_inputs_are_bad(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: {x: abc}\nneurons:\n  a: {from: {b: 1, x: 1}, activation: relu}\n"
+        "  b: {from: {a: 1}, activation: relu}\ntarget: {a: 1}\n",
+    )
+    assert code == 2
+    assert any("cycle: a → b → a" in p for p in _problems(err)), err
+    assert not any("names no output" in p for p in _problems(err)), err
+
+
+def test_bad_outputs_do_not_fake_target_problems(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: {x: 1}\nneurons: {o: {from: {x: 1}, activation: relu}}\noutputs: o\n"
+        "target: {o: 1}\n",
+    )
+    assert code == 2
+    assert len(_problems(err)) == 1, err
+    assert "outputs: expected a list of neuron names" in err
+
+
+def test_an_unknown_source_never_suggests_the_neuron_itself(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: {x1: 1}\nneurons: {o: {from: {q: 1}, activation: relu}}\ntarget: {o: 1}\n",
+    )
+    assert code == 2
+    assert "(allowed sources: x1)" in err
+
+
+def test_an_explicitly_tagged_bad_number_is_one_problem(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path,
+        "inputs: {x1: 1}\nparams: {u: !!float abc}\n"
+        "neurons: {o: {from: {x1: u}, activation: relu}}\ntarget: {o: 1}\n",
+    )
+    assert code == 2
+    assert len(_problems(err)) == 1, err
+    assert "'abc' is not a valid float" in err
+
+
+def test_a_null_target_is_located_at_the_target(tmp_path: Path) -> None:
+    code, _, err = _run(
+        tmp_path, "inputs: {x1: 1}\nneurons: {o: {from: {x1: 1}, activation: relu}}\ntarget:\n"
+    )
+    assert code == 2
+    assert f"{tmp_path / 'net.yaml'}:3:" in err and "'target' is empty" in err
+
+
+def test_mean_batches_say_that_deltas_carry_one_over_n(tmp_path: Path) -> None:
+    code, out, _ = _run(
+        tmp_path,
+        "params: {w: 0.5}\nneurons: {o: {from: {x1: w}, activation: identity}}\n"
+        "data: [{inputs: {x1: 1}, target: {o: 2}}, {inputs: {x1: 2}, target: {o: 0}}]\n",
+    )
+    assert code == 0
+    assert "factor 1/2" in out
+    assert "-0.75" in out  # sample 1: (0.5 − 2) / 2
+
+
+def test_the_learning_rate_is_shown_as_given_not_rounded(tmp_path: Path) -> None:
+    code, out, _ = _run(
+        tmp_path,
+        "inputs: {x1: 1}\nparams: {w: 1}\nneurons: {o: {from: {x1: w}, activation: identity}}\n"
+        "target: {o: 0}\n",
+        "backprop",
+        "--lr",
+        "0.25",
+        "-p",
+        "1",
+    )
+    assert code == 0
+    assert "learning rate 0.25" in out and "value − 0.25 ×" in out
+
+
+@pytest.mark.parametrize("text", ["0x-1", "0o+7", "0x1_0"])
+def test_malformed_hex_and_octal_are_text(tmp_path: Path, text: str) -> None:
+    code, _, err = _run(
+        tmp_path,
+        f"inputs: {{x1: {text}}}\nneurons: {{o: {{from: {{x1: 1}}, activation: relu}}}}\n"
+        "target: {o: 1}\n",
+    )
+    assert code == 2
+    assert f"got the text '{text}'" in err
+
+
+@pytest.mark.parametrize("lr", [math.nan, -1.0, math.inf])
+def test_the_library_refuses_a_bad_learning_rate(lr: float) -> None:
+    spec = nncalc.load_spec(Path(__file__).resolve().parent.parent / "examples" / "homework.yaml")
+    with pytest.raises(ValueError, match="learning rate"):
+        nncalc.backprop(spec, lr=lr)
