@@ -275,6 +275,9 @@ class _Validator:
         title = root.get("title")
         if title is not None and not isinstance(title, str | int | float):
             self.error(("title",), f"expected text, got {_kind(title)}")
+        elif isinstance(title, str) and not title.isprintable():
+            # Control characters (a terminal escape, say) would act on the reader's terminal.
+            self.error(("title",), "the title must be printable text on one line")
         loss = self._loss(root)
         reduction = self._reduction(root)
         learning_rate = self._learning_rate(root)

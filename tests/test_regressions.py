@@ -180,3 +180,13 @@ def test_the_library_refuses_a_bad_learning_rate(lr: float) -> None:
     spec = nncalc.load_spec(Path(__file__).resolve().parent.parent / "examples" / "homework.yaml")
     with pytest.raises(ValueError, match="learning rate"):
         nncalc.backprop(spec, lr=lr)
+
+
+def test_a_title_with_control_characters_is_refused(tmp_path: Path) -> None:
+    code, out, err = _run(
+        tmp_path,
+        'title: "red \\e[31m text"\ninputs: {x1: 1}\n'
+        "neurons: {o: {from: {x1: 1}, activation: relu}}\ntarget: {o: 1}\n",
+    )
+    assert code == 2 and out == ""
+    assert ":1:8: title: the title must be printable text" in err
