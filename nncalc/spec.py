@@ -461,7 +461,7 @@ class _Body:
 
     def __init__(self, v: _Validator) -> None:
         self.v = v
-        self.declared: set[str] = set()  # param names written in the spec, valid or not
+        self.declared: dict[str, None] = {}  # param names as written (valid or not), in order
         self.outputs_known = True  # False when the outputs could not be told
 
     def inputs(self, path: KeyPath, value: Any) -> tuple[tuple[str, ...], Array | None]:
@@ -562,7 +562,7 @@ class _NamedBody(_Body):
         out: dict[str, float | Array] = {}
         for name, value in (mapping or {}).items():
             if v.name(("params", name), name, "param"):
-                self.declared.add(name)  # declared even when its value is bad
+                self.declared[name] = None  # declared even when its value is bad
                 number = v.number(("params", name), value)
                 if number is not None:
                     out[name] = number
@@ -793,9 +793,9 @@ class _LayeredBody(_Body):
         for i, layer in enumerate(raw):
             if isinstance(layer, dict):
                 if "weights" in layer:
-                    self.declared.add(f"W{i + 1}")
+                    self.declared[f"W{i + 1}"] = None
                 if layer.get("bias") is not None:
-                    self.declared.add(f"b{i + 1}")
+                    self.declared[f"b{i + 1}"] = None
         self._check_names()
 
     def _layer(self, i: int, raw: Any, count: int) -> Layer | None:
