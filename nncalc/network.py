@@ -89,8 +89,6 @@ class Level(NamedTuple):
     affine: Dense | Sparse
     # Runs of units sharing an activation: (activation, slice of this level's units).
     groups: tuple[tuple[Activation, slice], ...]
-    # For named levels: each unit's position in spec order, to report in spec order.
-    order: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,7 +195,7 @@ def _named_levels(spec: Spec) -> list[Level]:
         names = sorted(names, key=lambda n: (neurons[n].activation.label, spec_order[n]))
         for j, name in enumerate(names):
             position[name] = (k, j)
-        levels.append(_sparse_level(names, neurons, position, index, spec_order))
+        levels.append(_sparse_level(names, neurons, position, index))
     return levels
 
 
@@ -206,7 +204,6 @@ def _sparse_level(
     neurons: dict[str, Neuron],
     position: dict[str, tuple[int, int]],
     index: dict[str, int],
-    spec_order: dict[str, int],
 ) -> Level:
     units = [neurons[n] for n in names]
     dest: list[int] = []
@@ -258,5 +255,4 @@ def _sparse_level(
             has_bias=any(u.bias is not None for u in units),
         ),
         groups=tuple(groups),
-        order=tuple(spec_order[n] for n in names),
     )

@@ -779,7 +779,6 @@ class _LayeredBody(_Body):
         if not raw:
             v.error(("layers",), "'layers' needs at least one layer")
             raise _Invalid
-        self.raw_layers = raw
         self.widths: list[int | None] = []  # neurons per layer; None where not known
         layers = [self._layer(i, layer, len(raw)) for i, layer in enumerate(raw)]
         # A broken layer is reported; the rest (targets, frozen, inputs) is still checked as far
