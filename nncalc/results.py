@@ -16,6 +16,7 @@ import numpy as np
 
 from .losses import probabilities
 from .network import Network
+from .render.numbers import exact
 from .spec import Spec
 
 if TYPE_CHECKING:
@@ -247,20 +248,14 @@ def _named_formula(terms: tuple[tuple[str, str | float], ...], bias: str | float
     if isinstance(bias, str):
         text += f" + {bias}"
     elif bias is not None:
-        text += f" − {_number(-bias)}" if bias < 0 else f" + {_number(bias)}"
+        text += f" − {exact(-bias)}" if bias < 0 else f" + {exact(bias)}"
     return text
 
 
 def _weight(w: str | float) -> str:
     if isinstance(w, str):
         return w
-    return f"({_number(w)})" if w < 0 else _number(w)
-
-
-def _number(x: float) -> str:
-    """A constant as written: shortest round-trip form, without a needless '.0'."""
-    text = repr(float(x))
-    return text[:-2] if text.endswith(".0") else text
+    return f"({exact(w)})" if w < 0 else exact(w)
 
 
 def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:

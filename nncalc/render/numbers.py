@@ -7,7 +7,8 @@ NOT_A_NUMBER = "n/a"  # a non-finite value, written as null in the data
 
 
 def exact(value: float) -> str:
-    """A number the user wrote (a learning rate), in its shortest exact form: 0.1, not 0.1000…1."""
+    """A number the user wrote (a constant weight, a learning rate) in its shortest exact form:
+    0.1, not 0.1000…1; 2, not 2.0."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
 
