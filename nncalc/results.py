@@ -8,7 +8,7 @@ warning naming where it arose.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from .losses import probabilities
 from .network import Network
+from .notation import SEED, Notation
 from .render.numbers import exact
 from .spec import Spec
 
@@ -39,6 +40,7 @@ class ForwardResult:
     yhat: Array  # (batch, outputs)
     sample_losses: Array  # (batch,)
     loss: float
+    notation: Notation = field(default=SEED, kw_only=True)
 
     command = "forward"
 
@@ -139,6 +141,12 @@ class ForwardResult:
             "batched": spec.batched,
             "batch_size": spec.batch_size,
             "reduction": spec.reduction,
+            "notation": {
+                "name": self.notation.name,
+                "pre": self.notation.pre,
+                "act": self.notation.act,
+            },
+            "arithmetic": {"mode": "float"},
             "inputs": {n: per_sample(spec.inputs[:, j]) for j, n in enumerate(spec.input_names)},
             "neurons": {},
             "outputs": {n: per_sample(v) for n, v in self.outputs.items()},

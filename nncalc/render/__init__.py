@@ -13,12 +13,16 @@ from typing import Any, NamedTuple, Protocol
 class Format(StrEnum):
     table = "table"
     json = "json"
+    markdown = "markdown"
+    latex = "latex"
+    csv = "csv"
 
 
 class Options(NamedTuple):
     precision: int = 6  # significant digits shown in tables
     color: bool = False
     width: int | None = None  # None: no wrapping (output is not a terminal)
+    standalone: bool = False  # LaTeX: a whole compilable document, not a fragment
 
 
 class Renderer(Protocol):
