@@ -27,6 +27,7 @@ class Activation:
     convention: ClassVar[str] = ""
     defaults: ClassVar[dict[str, float]] = {}
     elementwise: ClassVar[bool] = True
+    rational: ClassVar[bool] = False  # rational values and slopes on rationals (for --exact)
 
     def __init__(self, **params: float) -> None:
         self.params = {**self.defaults, **params}
@@ -66,6 +67,7 @@ class Activation:
 
 class Identity(Activation):
     name = "identity"
+    rational = True
     formula = "a"
     derivative_formula = "1"
 
@@ -81,6 +83,7 @@ class Identity(Activation):
 
 class ReLU(Activation):
     name = "relu"
+    rational = True
     formula = "max(0, a)"
     derivative_formula = "1 if a > 0, else 0"
     kinks = (0.0,)
@@ -98,6 +101,7 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     name = "leaky_relu"
+    rational = True
     formula = "a if a > 0, else alpha·a"
     derivative_formula = "1 if a > 0, else alpha"
     kinks = (0.0,)
@@ -137,6 +141,7 @@ class Tanh(Activation):
 
 class Sign(Activation):
     name = "sign"
+    rational = True
     formula = "−1 if a < 0, 0 if a = 0, 1 if a > 0"
     derivative_formula = "0"
     kinks = (0.0,)
@@ -151,6 +156,7 @@ class Sign(Activation):
 
 class Step(Activation):
     name = "step"
+    rational = True
     formula = "1 if a ≥ 0, else 0"
     derivative_formula = "0"
     kinks = (0.0,)

@@ -11,7 +11,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -68,6 +69,43 @@ LrOpt = Annotated[
 ]
 
 
+class NotationName(StrEnum):
+    seed = "seed"
+    nielsen = "nielsen"
+    mazur = "mazur"
+
+
+NotationOpt = Annotated[
+    NotationName,
+    typer.Option(
+        "--notation",
+        case_sensitive=False,
+        help="Letters for pre-activation and activation: seed a/z, nielsen z/a, mazur net/out.",
+    ),
+]
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Exact fractions (piecewise-linear activations, polynomial losses): 0.1 is 1/10.",
+    ),
+]
+RoundOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--round",
+        min=0,
+        max=15,
+        metavar="N",
+        help="Exam arithmetic: round every written-down step to N decimals and carry it on.",
+    ),
+]
+StandaloneOpt = Annotated[
+    bool,
+    typer.Option("--standalone", help="With --format latex: a whole compilable document."),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"nncalc {__version__}")
@@ -86,50 +124,119 @@ def _main(
     """Gradient calculator for small feed-forward neural networks."""
 
 
+class _Output(NamedTuple):
+    fmt: Format
+    precision: int
+    standalone: bool
+    debug: bool
+
+
+def _mode(notation: NotationName, exact: bool, decimals: int | None) -> Any:
+    from .compute import Mode
+    from .notation import NOTATIONS
+
+    if exact and decimals is not None:
+        raise typer.BadParameter("use --exact or --round N, not both", param_hint="--round")
+    return Mode(NOTATIONS[notation.value], exact, decimals)
+
+
 @app.command()
 def forward(
     spec: SpecArg = "net.yaml",
     fmt: FormatOpt = Format.table,
     precision: PrecisionOpt = 6,
+    notation: NotationOpt = NotationName.seed,
+    exact: ExactOpt = False,
+    decimals: RoundOpt = None,
+    standalone: StandaloneOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forward pass: every neuron's pre-activation and activation, the outputs and the loss."""
+    mode = _mode(notation, exact, decimals)
 
     def compute() -> dict[str, Any]:
-        from . import engine, load_spec
+        from . import load_spec
+        from .compute import result_data
 
-        return engine.forward(load_spec(spec)).to_data()
+        return result_data(load_spec(spec, exact=exact), "forward", mode)
 
-    _run(compute, fmt, precision, debug)
+    _run(compute, _Output(fmt, precision, standalone, debug))
 
 
 @app.command()
 def backprop(
     spec: SpecArg = "net.yaml",
     lr: LrOpt = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add every gradient's chain-rule derivation.")
+    ] = False,
     fmt: FormatOpt = Format.table,
     precision: PrecisionOpt = 6,
+    notation: NotationOpt = NotationName.seed,
+    exact: ExactOpt = False,
+    decimals: RoundOpt = None,
+    standalone: StandaloneOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forward and backward pass: deltas, every param's gradient and one SGD step."""
+    mode = _mode(notation, exact, decimals)
 
     def compute() -> dict[str, Any]:
-        from . import engine, load_spec
+        from . import load_spec
+        from .compute import Command, result_data
 
-        return engine.backprop(load_spec(spec), lr=lr).to_data()
+        command: Command = "explain" if explain else "backprop"
+        data = result_data(load_spec(spec, exact=exact), command, mode, lr)
+        data["command"] = "backprop"
+        return data
 
-    _run(compute, fmt, precision, debug)
+    _run(compute, _Output(fmt, precision, standalone, debug))
 
 
-def _run(compute: Callable[[], dict[str, Any]], fmt: Format, precision: int, debug: bool) -> None:
+@app.command()
+def explain(
+    spec: SpecArg = "net.yaml",
+    params: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Params to explain (w1; W1 for all of W1; W1[1,2]); all when none are named.",
+            show_default=False,
+        ),
+    ] = None,
+    lr: LrOpt = None,
+    fmt: FormatOpt = Format.table,
+    precision: PrecisionOpt = 6,
+    notation: NotationOpt = NotationName.seed,
+    exact: ExactOpt = False,
+    decimals: RoundOpt = None,
+    standalone: StandaloneOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Chain-rule derivations: the loss, each neuron's δ, each param's gradient and update."""
+    mode = _mode(notation, exact, decimals)
+
+    def compute() -> dict[str, Any]:
+        from . import load_spec
+        from .compute import result_data
+
+        return result_data(load_spec(spec, exact=exact), "explain", mode, lr, params or ())
+
+    _run(compute, _Output(fmt, precision, standalone, debug))
+
+
+def _run(compute: Callable[[], dict[str, Any]], out: _Output) -> dict[str, Any]:
     """Compute, render, then write: nothing reaches stdout unless everything succeeded."""
+    fmt, debug = out.fmt, out.debug
+    if out.standalone and fmt is not Format.latex:
+        raise typer.BadParameter("applies to --format latex only", param_hint="--standalone")
     try:
         data = compute()
         terminal = sys.stdout.isatty()
         options = Options(
-            precision=precision,
-            color=terminal and "NO_COLOR" not in os.environ,
+            precision=out.precision,
+            color=terminal and "NO_COLOR" not in os.environ and fmt is Format.table,
             width=shutil.get_terminal_size().columns if terminal else None,
+            standalone=out.standalone,
         )
         text = renderer(fmt)(data, options)
     except SpecError as exc:
@@ -149,6 +256,7 @@ def _run(compute: Callable[[], dict[str, Any]], fmt: Format, precision: int, deb
         for warning in data.get("warnings", []):
             _stderr(f"warning: {warning}")
     _write(text)
+    return data
 
 
 def _stderr(line: str) -> None:

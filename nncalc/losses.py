@@ -27,6 +27,7 @@ class Loss:
     applies_softmax: ClassVar[bool] = False  # outputs are logits; probabilities are reported
     expects_probabilities: ClassVar[bool] = False  # outputs must lie in [0, 1]
     kinks: ClassVar[str] = ""  # where ∂L/∂ŷ is a convention
+    rational: ClassVar[bool] = False  # polynomial or piecewise linear (for --exact)
 
     def value(self, yhat: Array, y: Array) -> Array:
         raise NotImplementedError
@@ -37,6 +38,7 @@ class Loss:
 
 class HalfSquaredError(Loss):
     name = "half_squared_error"
+    rational = True
     formula = "½ Σ (y − ŷ)²"
     gradient_formula = "−(y − ŷ)"
 
@@ -49,6 +51,7 @@ class HalfSquaredError(Loss):
 
 class SquaredError(Loss):
     name = "squared_error"
+    rational = True
     formula = "Σ (y − ŷ)²"
     gradient_formula = "−2(y − ŷ)"
 
@@ -61,6 +64,7 @@ class SquaredError(Loss):
 
 class MeanSquaredError(Loss):
     name = "mse"
+    rational = True
     formula = "(1/n) Σ (y − ŷ)²   (n = number of outputs)"
     gradient_formula = "−(2/n)(y − ŷ)"
 
@@ -74,6 +78,7 @@ class MeanSquaredError(Loss):
 
 class MeanAbsoluteError(Loss):
     name = "mae"
+    rational = True
     formula = "(1/n) Σ |y − ŷ|   (n = number of outputs)"
     gradient_formula = "sign(ŷ − y)/n"
     kinks = "∂|y − ŷ|/∂ŷ = 0 where ŷ = y"
@@ -134,6 +139,7 @@ class Output(Loss):
     """L = Σ ŷ: the gradient of the raw outputs themselves (micrograd's out.backward())."""
 
     name = "output"
+    rational = True
     formula = "Σ ŷ"
     gradient_formula = "1"
     needs_target = False

@@ -118,7 +118,8 @@ class Network:
     def params(self, theta: Array) -> dict[str, float | Array]:
         """θ back as named params: floats for named scalars, arrays (views) for layered ones."""
         return {
-            s.name: float(theta[s.offset]) if not s.shape else s.view(theta) for s in self.slots
+            s.name: theta[s.offset : s.offset + 1].tolist()[0] if not s.shape else s.view(theta)
+            for s in self.slots
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,9 @@ class ForwardResult:
     sample_losses: Array  # (batch,)
     loss: float
     notation: Notation = field(default=SEED, kw_only=True)
+    # "float"; "exact" (values are Fractions); "round" (Fractions rounded to `decimals` places)
+    arithmetic: str = field(default="float", kw_only=True)
+    decimals: int | None = field(default=None, kw_only=True)
 
     command = "forward"
 
@@ -128,7 +132,7 @@ class ForwardResult:
 
     def to_data(self) -> dict[str, Any]:
         data = self._data()
-        return _finish(data, list(self.warnings))
+        return _finish(data, list(self.warnings), exact=self.arithmetic == "exact")
 
     def _data(self) -> dict[str, Any]:
         spec, net = self.spec, self.network
@@ -146,7 +150,8 @@ class ForwardResult:
                 "pre": self.notation.pre,
                 "act": self.notation.act,
             },
-            "arithmetic": {"mode": "float"},
+            "arithmetic": {"mode": self.arithmetic}
+            | ({"decimals": self.decimals} if self.arithmetic == "round" else {}),
             "inputs": {n: per_sample(spec.inputs[:, j]) for j, n in enumerate(spec.input_names)},
             "neurons": {},
             "outputs": {n: per_sample(v) for n, v in self.outputs.items()},
@@ -184,7 +189,8 @@ class ForwardResult:
         return data
 
     def _per_sample(self, values: Array) -> float | list[float]:
-        return values.tolist() if self.spec.batched else float(values[0])
+        listed: list[Any] = values.tolist()
+        return listed if self.spec.batched else listed[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,11 +276,17 @@ def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:
     return {n: v.tolist() if isinstance(v, np.ndarray) else v for n, v in params.items()}
 
 
-def _finish(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """Normalise −0.0 to 0.0 and replace non-finite numbers by None, naming each place once."""
+def _finish(data: dict[str, Any], warnings: list[str], *, exact: bool = False) -> dict[str, Any]:
+    """Make the data plain: −0.0 becomes 0.0, a non-finite number None (named once in the
+    warnings), a Fraction its float, with its exact "p/q" under "exact" when `exact` is set."""
     bad: list[str] = []
+    fractions: dict[str, str] = {}
 
     def clean(value: Any, path: str) -> Any:
+        if isinstance(value, Fraction):
+            if exact:
+                fractions[path] = str(value)
+            value = float(value)
         if isinstance(value, float):
             if math.isfinite(value):
                 return value + 0.0  # −0.0 + 0.0 is 0.0
@@ -289,6 +301,8 @@ def _finish(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         return value
 
     cleaned: dict[str, Any] = clean(data, "")
+    if exact:
+        cleaned["exact"] = fractions
     cleaned["warnings"] = [*warnings, *_collapse(bad)]
     return cleaned
 

@@ -7,8 +7,10 @@ naming what is allowed and the closest match for a typo.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -74,6 +76,8 @@ class Spec:
     learning_rate: float | None
     frozen: frozenset[str]
     warnings: tuple[str, ...] = field(default=())
+    # Numbers written as 'p/q', by their float value: exact arithmetic reads them exactly.
+    fractions: Mapping[float, Fraction] = field(default_factory=dict)
 
     @property
     def neuron_names(self) -> tuple[str, ...]:
@@ -86,22 +90,23 @@ class Spec:
         return int(self.inputs.shape[0])
 
 
-def load_spec(path_or_text: str | Path, *, source: str | None = None) -> Spec:
+def load_spec(path_or_text: str | Path, *, source: str | None = None, exact: bool = False) -> Spec:
     """Read and validate a spec from a file path (a `Path`, or a one-line `str`), or YAML text.
 
     A `str` holding a newline, or starting with '{', is taken as YAML text; '-' is standard input.
+    With `exact`, activations and the loss must be ones exact arithmetic can work (rational).
     Raises SpecError with every problem found, each at its position.
     """
     if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip()[:1] == "{"):
-        return validate(parse(path_or_text, source or "<string>"))
+        return validate(parse(path_or_text, source or "<string>"), exact=exact)
     text = read_text(path_or_text)
     name = "<stdin>" if str(path_or_text) == "-" else str(path_or_text)
-    return validate(parse(text, source or name))
+    return validate(parse(text, source or name), exact=exact)
 
 
-def validate(doc: Document) -> Spec:
+def validate(doc: Document, *, exact: bool = False) -> Spec:
     """Turn a parsed document into a Spec, or raise SpecError listing every problem."""
-    return _Validator(doc).spec()
+    return _Validator(doc, exact=exact).spec()
 
 
 class _Invalid(Exception):
@@ -109,11 +114,13 @@ class _Invalid(Exception):
 
 
 class _Validator:
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, *, exact: bool = False) -> None:
         self.doc = doc
+        self.exact = exact  # --exact: only rational activations and losses
         self.problems: list[Problem] = list(doc.problems)
         self.yaml_positions = {(p.line, p.column) for p in doc.problems}
         self.warnings: list[str] = []
+        self.fractions: dict[float, Fraction] = {}
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -153,6 +160,8 @@ class _Validator:
         return None
 
     def number(self, path: KeyPath, value: Any, what: str = "a number") -> float | None:
+        if isinstance(value, str) and is_fraction(value):
+            return self.fraction(path, value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(path, f"expected {what}, got {_kind(value)}")
             return None
@@ -165,6 +174,17 @@ class _Validator:
             self.error(path, f"expected {what}, got {value}; numbers must be finite")
             return None
         return number
+
+    def fraction(self, path: KeyPath, text: str) -> float | None:
+        """A number written 'p/q': its float, with the exact value kept for --exact."""
+        numerator, denominator = (int(part) for part in text.split("/"))
+        if denominator == 0:
+            self.error(path, f"'{text}' divides by zero")
+            return None
+        exact = Fraction(numerator, denominator)
+        value = float(exact)
+        self.fractions[value] = exact
+        return value
 
     def name(self, path: KeyPath, value: Any, what: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
@@ -312,6 +332,7 @@ class _Validator:
             learning_rate=learning_rate,
             frozen=frozen,
             warnings=tuple(self.warnings),
+            fractions=self.fractions,
         )
 
     def _loss(self, root: dict[Any, Any]) -> losses.Loss | None:
@@ -329,6 +350,14 @@ class _Validator:
                 ("loss",),
                 f"unknown loss '{name}'"
                 + choice_hint(name, losses.REGISTRY, noun="losses", aliases=losses.ALIASES),
+            )
+            return None
+        if self.exact and not cls.rational:
+            allowed = [n for n, c in losses.REGISTRY.items() if c.rational]
+            self.error(
+                ("loss",),
+                f"--exact needs a polynomial or piecewise-linear loss, but {cls.name} takes "
+                f"logarithms; allowed with --exact: {', '.join(allowed)} (or use --round N)",
             )
             return None
         return cls()
@@ -503,6 +532,15 @@ class _Body:
                 + choice_hint(name, names, noun="activations", aliases=activations.ALIASES),
             )
             return None
+        if v.exact and not cls.rational:
+            allowed = [n for n, c in names.items() if c.rational]
+            v.error(
+                name_path,
+                f"--exact needs piecewise-linear activations, but {cls.name} has irrational "
+                f"values; allowed with --exact: {', '.join(allowed)} (or use --round N, exam "
+                "arithmetic, with any activation)",
+            )
+            return None
         values: dict[str, float] = {}
         for key, raw in params.items():
             if key == "name":
@@ -619,7 +657,7 @@ class _NamedBody(_Body):
 
     def _weight(self, path: KeyPath, value: Any, what: str) -> Weight | None:
         v = self.v
-        if isinstance(value, str):
+        if isinstance(value, str) and not is_fraction(value):
             if value in self.declared:
                 self.used_params.add(value)
                 return value
@@ -944,6 +982,14 @@ class _LayeredBody(_Body):
             )
             return None
         return vector
+
+
+_FRACTION = re.compile(r"[-+]?[0-9]+/[0-9]+\Z")
+
+
+def is_fraction(text: str) -> bool:
+    """'1/3', '-2/7': a number written as a fraction of integers."""
+    return _FRACTION.match(text) is not None
 
 
 def _all_numbers(items: Iterable[Any]) -> bool:

@@ -48,7 +48,10 @@ MATH_SYMBOLS = {
     "≈": r"\approx",
     "…": r"\dots",
     "′": "'",
+    "→": r"\rightarrow",
 }
+# Typographic punctuation with a text-mode spelling.
+_TEXT_SYMBOLS = {"—": "---", "–": "--", "‘": "`", "’": "'", "“": "``", "”": "''"}
 _GREEK = {
     chr(code): "\\" + unicodedata.name(chr(code)).split()[-1].lower()
     for code in range(0x3B1, 0x3CA)
@@ -66,25 +69,37 @@ def _latin(char: str) -> bool:
     return 0xA0 <= ord(char) <= 0xFF and char not in "×÷"
 
 
+def _text_char(char: str) -> str | None:
+    """One character in text mode, or None when pdflatex cannot typeset it."""
+    if char in _TEXT_SPECIAL:
+        return _TEXT_SPECIAL[char]
+    if char.isascii():
+        return char if char.isprintable() else None
+    if _latin(char):
+        return char
+    if char in _TEXT_SYMBOLS:
+        return _TEXT_SYMBOLS[char]
+    if char in MATH_SYMBOLS:
+        return f"${MATH_SYMBOLS[char]}$"
+    if char in _GREEK:
+        return f"${_GREEK[char]}$"
+    if char == "ŷ":
+        return r"$\hat{y}$"
+    return None
+
+
 def escape(text: str) -> str:
     """Text-mode LaTeX for user text (titles, names in tables, explanations)."""
-    out: list[str] = []
-    for char in text:
-        if char in _TEXT_SPECIAL:
-            out.append(_TEXT_SPECIAL[char])
-        elif char.isascii():
-            out.append(char if char.isprintable() else "?")
-        elif _latin(char):
-            out.append(char)
-        elif char in MATH_SYMBOLS:
-            out.append(f"${MATH_SYMBOLS[char]}$")
-        elif char in _GREEK:
-            out.append(f"${_GREEK[char]}$")
-        elif char == "ŷ":
-            out.append(r"$\hat{y}$")
-        else:
-            out.append("?")
-    return "".join(out)
+    return "".join(
+        "?" if (tex := _text_char(char)) is None else tex
+        for char in unicodedata.normalize("NFC", text)
+    )
+
+
+def unsupported(text: str) -> list[str]:
+    """The characters of `text` that `escape` writes as '?', each once, in order."""
+    chars = unicodedata.normalize("NFC", text)
+    return list(dict.fromkeys(c for c in chars if _text_char(c) is None))
 
 
 def math_name(name: str) -> str:

@@ -1,0 +1,135 @@
+"""One command's result data: the engine's numbers, in the arithmetic and notation asked for.
+
+Floats come from the numpy engine. Exact (`--exact`) and exam (`--round N`) arithmetic come from
+the hand engine, in the same result shape, so every renderer shows them unchanged; in exam
+arithmetic the data also says which values differ from full precision. Derivations (`--explain`)
+are always worked by the hand engine, in the arithmetic of the rest of the output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+from . import engine
+from .explain import explanation, select
+from .hand import Arithmetic, Hand, Trace, round_half_away
+from .notation import SEED, Notation
+from .results import BackpropResult, ForwardResult
+from .spec import Spec
+
+Command = Literal["forward", "backprop", "explain"]
+
+# Sections of the data that the computation produces (the rest is given by the spec).
+COMPUTED = (
+    "neurons",
+    "outputs",
+    "probabilities",
+    "loss",
+    "sample_losses",
+    "gradients",
+    "updated",
+    "loss_after",
+    "input_gradients",
+)
+_NEURON_VALUES = ("pre_activation", "activation", "delta")
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """The arithmetic and notation of one run."""
+
+    notation: Notation = SEED
+    exact: bool = False
+    decimals: int | None = None  # exam arithmetic: round every written-down step
+
+    def arithmetic(self, spec: Spec) -> Arithmetic:
+        if self.exact:
+            return Arithmetic("exact", fractions=spec.fractions)
+        if self.decimals is not None:
+            return Arithmetic("round", self.decimals, spec.fractions)
+        return Arithmetic("float", fractions=spec.fractions)
+
+
+def worked(spec: Spec, mode: Mode, lr: float | None) -> tuple[Hand, Trace]:
+    """The step worked by hand in the mode's arithmetic."""
+    hand = Hand(spec, mode.arithmetic(spec))
+    return hand, hand.backprop(lr)
+
+
+def result_data(
+    spec: Spec,
+    command: Command,
+    mode: Mode = Mode(),
+    lr: float | None = None,
+    params: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The data of `forward`, `backprop` (with derivations when `params` is not None for
+    `explain`, or `command` is "explain") in the given mode."""
+    explain = command == "explain" or bool(params)
+    if not mode.exact and mode.decimals is None:
+        result: ForwardResult = (
+            engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
+        )
+        result = dataclasses.replace(result, notation=mode.notation)
+        data = result.to_data()
+        if explain:
+            hand, trace = worked(spec, mode, lr)
+            data["explanation"] = explanation(
+                hand, trace, mode.notation, select(hand.net, params, spec.source)
+            )
+    else:
+        hand, trace = worked(spec, mode, lr)
+        full = hand.result(trace)
+        full = dataclasses.replace(full, notation=mode.notation)
+        shown = full if command != "forward" else _forward_only(full)
+        data = shown.to_data()
+        if explain:
+            data["explanation"] = explanation(
+                hand, trace, mode.notation, select(hand.net, params, spec.source)
+            )
+        if mode.decimals is not None:
+            reference = engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
+            data["rounding"] = {
+                "decimals": mode.decimals,
+                "differs": differences(data, reference.to_data(), mode.decimals),
+            }
+    if command == "explain":
+        data["command"] = "explain"
+    return data
+
+
+def _forward_only(result: BackpropResult) -> ForwardResult:
+    names = [f.name for f in dataclasses.fields(ForwardResult)]
+    return ForwardResult(**{name: getattr(result, name) for name in names})
+
+
+def leaves(data: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(PATH, value) for every number of the data, paths as in the documented grammar."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from leaves(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from leaves(value, f"{path}[{i}]")
+    elif isinstance(data, float | int) and not isinstance(data, bool):
+        yield path, data
+
+
+def differences(rounded: dict[str, Any], full: dict[str, Any], decimals: int) -> dict[str, float]:
+    """PATH → full-precision value, for each computed value whose exam-arithmetic result is not
+    the full-precision value rounded to the same places."""
+    computed = {key: full[key] for key in COMPUTED if key in full}
+    out: dict[str, float] = {}
+    mine = dict(leaves({key: rounded.get(key) for key in COMPUTED if key in rounded}))
+    for path, value in leaves(computed):
+        if path.startswith("neurons.") and path.split(".")[-1].split("[")[0] not in _NEURON_VALUES:
+            continue
+        shown = mine.get(path)
+        if shown is None:
+            continue
+        if Fraction(repr(float(shown))) != round_half_away(Fraction(value), decimals):
+            out[path] = float(value)
+    return out

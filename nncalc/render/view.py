@@ -1,0 +1,584 @@
+"""What every human-readable format shows, decided once: the blocks of a rendering (headings,
+notes, tables, derivations), each number as displayed under the arithmetic mode, the path of
+each value, and the list of scalar values for CSV. Renderers only draw these, so the formats
+cannot disagree.
+
+A path names a value in the data the way warnings and the "exact" and "rounding" keys do: keys
+joined with ".", list indices as "[i]" (zero-based): `neurons.h1.delta[2]`, `gradients.W1[0][1]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, NamedTuple
+
+from . import Options
+from .numbers import NOT_A_NUMBER, exact, fmt
+
+# --- paths ---------------------------------------------------------------------------------------
+
+
+def path(*keys: str | int) -> str:
+    """path("neurons", "h1", "delta", 2) → 'neurons.h1.delta[2]'."""
+    out = ""
+    for key in keys:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out = f"{out}.{key}" if out else key
+    return out
+
+
+def entries(name: str, value: Any) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """One (label, index) per scalar of a param: w1, (); b1[2], (1,); W1[1,2], (0, 1). Labels
+    are 1-based, as in the formulas; indices are 0-based, as in paths."""
+    if not isinstance(value, list):
+        yield name, ()
+        return
+    shape = [len(value)] + ([len(value[0])] if value and isinstance(value[0], list) else [])
+    for index in product(*(range(size) for size in shape)):
+        yield f"{name}[{','.join(str(i + 1) for i in index)}]", index
+
+
+def pick(value: Any, index: Iterable[int]) -> Any:
+    for i in index:
+        value = value[i]
+    return value
+
+
+_LABEL = re.compile(r"(.+)\[(\d+(?:,\d+)*)\]\Z")
+
+
+def param_index(params: dict[str, Any], label: str) -> tuple[str, tuple[int, ...]]:
+    """A param label as written in tables and answers ("w1", "W1[1,2]") → (name, 0-based index)."""
+    if label in params:
+        return label, ()
+    match = _LABEL.match(label)
+    if match and match.group(1) in params:
+        return match.group(1), tuple(int(i) - 1 for i in match.group(2).split(","))
+    return label, ()
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def rounded(value: float, decimals: int) -> str:
+    """`value` with exactly `decimals` decimals; a negative zero loses its sign."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+def _latex_fraction(text: str) -> str:
+    """'-9/2' → '-\\frac{9}{2}'; '4' → '4'."""
+    if "/" not in text:
+        return text
+    sign = "-" if text.startswith("-") else ""
+    p, q = text.lstrip("-").split("/")
+    return rf"{sign}\frac{{{p}}}{{{q}}}"
+
+
+def _latex_number(text: str) -> str:
+    """A displayed decimal in math mode: '1.5e-7' → '1.5 \\times 10^{-7}'."""
+    if text == NOT_A_NUMBER:
+        return rf"\text{{{NOT_A_NUMBER}}}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{exponent}}}"
+    return text
+
+
+class Numbers:
+    """Shows the numbers of one result's data: in float mode with `precision` significant
+    digits; in exact mode as the fraction (and its decimal); in round mode with exactly the
+    rounding's decimals, a cell whose full-precision value differs marked with '*'."""
+
+    def __init__(self, data: dict[str, Any], precision: int) -> None:
+        arithmetic = data.get("arithmetic") or {"mode": "float"}
+        rounding = data.get("rounding") or {}
+        self.mode: str = arithmetic.get("mode", "float")
+        self.decimals: int = int(arithmetic.get("decimals", rounding.get("decimals", 0)) or 0)
+        self.exact: dict[str, str] = data.get("exact") or {}
+        self.differs: dict[str, float | None] = rounding.get("differs") or {}
+        self.precision = precision
+        self.marked: dict[str, str] = {}  # differing paths shown so far → their rounded value
+
+    def plain(self, value: float | None) -> str:
+        """A value without a path (no exact form, no mark)."""
+        if value is None:
+            return NOT_A_NUMBER
+        if self.mode == "round":
+            return rounded(value, self.decimals)
+        return fmt(value, self.precision)
+
+    def cell(self, value: float | None, where: str, fraction: str | None = None) -> str:
+        """The value at path `where`, as a table cell: '9/2 (4.5)', '0.12*', '2.2'. In exact
+        mode `fraction`, when given, is the value's exact form; else the data's at `where`."""
+        if value is None:
+            return NOT_A_NUMBER
+        fraction = fraction or self.exact.get(where)
+        if self.mode == "exact" and fraction is not None:
+            if "/" not in fraction:
+                return fraction
+            return f"{fraction} ({fmt(value, self.precision)})"
+        text = self.plain(value)
+        if self.mode == "round" and where in self.differs:
+            self.marked[where] = text
+            return text + "*"
+        return text
+
+    def term(self, value: float | None, fraction: str | None) -> tuple[str, str]:
+        """A number inside an equation, as (text, LaTeX math): in exact mode the fraction
+        alone ('9/2', '\\frac{9}{2}')."""
+        if self.mode == "exact" and fraction is not None and value is not None:
+            return fraction, _latex_fraction(fraction)
+        text = self.plain(value)
+        return text, _latex_number(text)
+
+    def full_precision(self, where: str) -> str:
+        return exact_or_na(self.differs.get(where))
+
+
+def exact_or_na(value: float | None) -> str:
+    return NOT_A_NUMBER if value is None else exact(value)
+
+
+# --- equations -----------------------------------------------------------------------------------
+
+_ALIGN = re.compile(r"(?<!\\)&")
+
+
+def join(parts: Iterable[str | int], terms: list[str]) -> str:
+    """Equation parts joined: a str is literal, an int k stands for terms[k]."""
+    return "".join(part if isinstance(part, str) else terms[part] for part in parts)
+
+
+def unaligned(latex: str) -> str:
+    """LaTeX math without its alignment points (every '&' not escaped by a backslash)."""
+    return _ALIGN.sub("", latex).strip()
+
+
+# --- blocks --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    title: str  # shown bold
+    detail: str = ""  # shown after it, plain
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    numeric: bool = False
+    wide: bool = False  # long prose: LaTeX wraps it in a paragraph column
+
+
+@dataclass(frozen=True)
+class Math:
+    """A cell with a Unicode form and a LaTeX math form."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    word: str  # right, wrong, consistent (or whatever the data says)
+
+    @property
+    def symbol(self) -> str:
+        return VERDICT_SYMBOLS.get(self.word, "?")
+
+
+VERDICT_SYMBOLS = {"right": "✓", "wrong": "✗", "consistent": "~"}
+
+Cell = str | Math | Verdict
+
+
+@dataclass(frozen=True)
+class Grid:
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+
+    def add(self, *cells: Cell) -> None:
+        self.rows.append(cells)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One equation (or its note) in both forms; `latex` keeps its alignment '&'."""
+
+    text: str
+    latex: str
+    note_text: str | None = None
+    note_latex: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    title_latex: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Derivations:
+    sections: tuple[Section, ...]
+    title: str = "Derivations"
+
+
+Block = Heading | Paragraph | Grid | Derivations
+
+DIFFERS_TITLE = "* differs from full precision"
+
+
+def blocks(data: dict[str, Any], options: Options) -> list[Block]:
+    """Everything a table, Markdown or LaTeX rendering shows, in order."""
+    numbers = Numbers(data, options.precision)
+    command = data["command"]
+    out: list[Block] = [_heading(data)]
+    if command == "check":
+        out.extend(_check(data, numbers))
+    elif command == "explain":
+        out.append(_derivations(data, numbers))
+    else:
+        out.extend(_tables(data, numbers))
+        if data.get("explanation"):
+            out.append(_derivations(data, numbers))
+    if numbers.marked:
+        grid = Grid(
+            DIFFERS_TITLE,
+            (Column("path"), Column("rounded", True), Column("full precision", True)),
+        )
+        for where, shown in numbers.marked.items():
+            grid.add(where, shown, numbers.full_precision(where))
+        out.append(grid)
+    return out
+
+
+def _heading(data: dict[str, Any]) -> Heading:
+    title = data["title"] or data["source"]
+    detail = ""
+    if data["batched"]:
+        count = data["batch_size"]
+        detail = f"  ({count} sample{'s' if count != 1 else ''}, {data['reduction']} reduction)"
+    return Heading(f"{title} — {data['command']}", detail)
+
+
+class _Letters(NamedTuple):
+    pre: str
+    act: str
+
+
+def _letters(data: dict[str, Any]) -> _Letters:
+    notation = data.get("notation") or {}
+    return _Letters(notation.get("pre", "a"), notation.get("act", "z"))
+
+
+def _tables(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    backprop = "gradients" in data
+    if data["batched"] and backprop and data["reduction"] == "mean" and data["batch_size"] > 1:
+        yield Paragraph(
+            "δ and ∂L/∂input are derivatives of the batch loss L, the mean over samples: "
+            f"each sample's carries the factor 1/{data['batch_size']}."
+        )
+    samples: list[int | None] = list(range(data["batch_size"])) if data["batched"] else [None]
+    for sample in samples:
+        suffix = "" if sample is None else f" — sample {sample + 1}"
+        yield _inputs(data, numbers, sample, suffix, backprop)
+        yield _neurons(data, numbers, sample, suffix, backprop)
+        yield _outputs(data, numbers, sample, suffix)
+    yield _loss(data, numbers)
+    yield _params(data, numbers, backprop)
+    if backprop:
+        yield _update_note(data, numbers)
+
+
+def _at(value: Any, sample: int | None) -> Any:
+    return value if sample is None else value[sample]
+
+
+def _keys(sample: int | None, *keys: str) -> tuple[str | int, ...]:
+    return keys if sample is None else (*keys, sample)
+
+
+def _inputs(
+    data: dict[str, Any], numbers: Numbers, sample: int | None, suffix: str, backprop: bool
+) -> Grid:
+    grads = data.get("input_gradients") if backprop else None
+    columns = [Column("input"), Column("value", True)]
+    if grads:
+        columns.append(Column("∂L/∂input", True))
+    grid = Grid(f"Inputs{suffix}", tuple(columns))
+    for name, value in data["inputs"].items():
+        cells: list[Cell] = [
+            name,
+            numbers.cell(_at(value, sample), path(*_keys(sample, "inputs", name))),
+        ]
+        if grads:
+            where = path(*_keys(sample, "input_gradients", name))
+            cells.append(numbers.cell(_at(grads[name], sample), where))
+        grid.add(*cells)
+    return grid
+
+
+def _neurons(
+    data: dict[str, Any], numbers: Numbers, sample: int | None, suffix: str, backprop: bool
+) -> Grid:
+    pre, act = _letters(data)
+    columns = [
+        Column("neuron"),
+        Column(f"{pre} = pre-activation"),
+        Column(pre, True),
+        Column("f"),
+        Column(f"{act} = f({pre})", True),
+    ]
+    if backprop:
+        columns.append(Column(f"δ = ∂L/∂{pre}", True))
+    grid = Grid(f"Neurons{suffix}", tuple(columns))
+    for name, neuron in data["neurons"].items():
+
+        def show(key: str, name: str = name, neuron: dict[str, Any] = neuron) -> str:
+            where = path(*_keys(sample, "neurons", name, key))
+            return numbers.cell(_at(neuron[key], sample), where)
+
+        cells: list[Cell] = [
+            name,
+            neuron["formula"],
+            show("pre_activation"),
+            neuron["activation_function"],
+            show("activation"),
+        ]
+        if backprop:
+            cells.append(show("delta"))
+        grid.add(*cells)
+    return grid
+
+
+def _outputs(data: dict[str, Any], numbers: Numbers, sample: int | None, suffix: str) -> Grid:
+    probabilities = data.get("probabilities")
+    targets = data["targets"]
+    columns = [Column("output"), Column("ŷ", True)]
+    if probabilities:
+        columns.append(Column("p = softmax(ŷ)", True))
+    if targets is not None:
+        columns.append(Column("target y", True))
+    grid = Grid(f"Outputs{suffix}", tuple(columns))
+    for name, value in data["outputs"].items():
+        cells: list[Cell] = [
+            name,
+            numbers.cell(_at(value, sample), path(*_keys(sample, "outputs", name))),
+        ]
+        for key, table in (("probabilities", probabilities), ("targets", targets)):
+            if table:
+                where = path(*_keys(sample, key, name))
+                cells.append(numbers.cell(_at(table[name], sample), where))
+        grid.add(*cells)
+    return grid
+
+
+def _loss(data: dict[str, Any], numbers: Numbers) -> Grid:
+    grid = Grid("Loss", (Column("loss"), Column("formula"), Column("L", True)))
+    formula = f"L = {data['loss_formula']}"
+    if data["batched"]:
+        what = "mean" if data["reduction"] == "mean" else "sum"
+        formula += f", {what} over {data['batch_size']} samples"
+        for i, value in enumerate(data["sample_losses"]):
+            grid.add(f"sample {i + 1}", "", numbers.cell(value, path("sample_losses", i)))
+    grid.add(data["loss_function"], formula, numbers.cell(data["loss"], "loss"))
+    return grid
+
+
+def update_header(learning_rate: float) -> str:
+    return f"updated = value − {exact(learning_rate)} × ∂L/∂param"
+
+
+def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
+    updated = data.get("updated") if backprop else None
+    columns = [Column("param"), Column("value", True)]
+    if backprop:
+        columns.append(Column("∂L/∂param", True))
+    if updated is not None:
+        columns.append(Column(update_header(data["learning_rate"]), True))
+    grid = Grid("Params", tuple(columns))
+    frozen = set(data.get("frozen", []))
+    for name, value in data["params"].items():
+        for label, index in entries(name, value):
+            cells: list[Cell] = [
+                label,
+                numbers.cell(pick(value, index), path("params", name, *index)),
+            ]
+            if backprop:
+                where = path("gradients", name, *index)
+                cells.append(numbers.cell(pick(data["gradients"][name], index), where))
+            if updated is not None:
+                new = numbers.cell(pick(updated[name], index), path("updated", name, *index))
+                cells.append(f"{new} (frozen)" if name in frozen else new)
+            grid.add(*cells)
+    return grid
+
+
+def _update_note(data: dict[str, Any], numbers: Numbers) -> Paragraph:
+    if data["learning_rate"] is None:
+        return Paragraph(
+            "No learning rate given (--lr, or learning_rate in the spec): "
+            "gradients only, no update."
+        )
+    text = f"One SGD step with learning rate {exact(data['learning_rate'])}"
+    if data["loss_after"] is not None:
+        before = numbers.cell(data["loss"], "loss")
+        text += f": loss {before} → {numbers.cell(data['loss_after'], 'loss_after')}"
+    return Paragraph(text + ".")
+
+
+# --- derivations ---------------------------------------------------------------------------------
+
+
+def _derivations(data: dict[str, Any], numbers: Numbers) -> Derivations:
+    sections: list[Section] = []
+    for section in (data.get("explanation") or {}).get("sections", []):
+        lines: list[Line] = []
+        for equation in section["equations"]:
+            values: list[float | None] = equation["numbers"]
+            fractions: list[str | None] = equation.get("exact") or [None] * len(values)
+            shown = [numbers.term(v, f) for v, f in zip(values, fractions, strict=True)]
+            texts = [t for t, _ in shown]
+            latexes = [x for _, x in shown]
+            note = equation.get("note")
+            lines.append(
+                Line(
+                    join(equation["text"], texts),
+                    join(equation["latex"], latexes),
+                    None if note is None else join(note["text"], texts),
+                    None if note is None else unaligned(join(note["latex"], latexes)),
+                )
+            )
+        title = section["title"]
+        sections.append(Section(title["text"], title["latex"], tuple(lines)))
+    return Derivations(tuple(sections))
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def answer_path(data: dict[str, Any], answer: dict[str, Any]) -> str | None:
+    """Where the correct value of an answer lives in the data, or None for an unknown kind."""
+    kind, name, sample = answer["kind"], answer.get("name"), answer.get("sample")
+    tail: tuple[int, ...] = () if sample is None else (sample,)
+    if kind in ("pre_activation", "activation", "delta"):
+        return path("neurons", name, kind, *tail)
+    if kind == "output":
+        return path("outputs", name, *tail)
+    if kind == "loss":
+        return "loss"
+    if kind == "sample_loss":
+        return path("sample_losses", *tail)
+    if kind in ("gradient", "updated"):
+        key = "gradients" if kind == "gradient" else "updated"
+        param, index = param_index(data.get("params") or {}, name)
+        return path(key, param, *index)
+    return None
+
+
+def summary(counts: dict[str, int]) -> str:
+    return (
+        f"{counts.get('right', 0)} of {counts.get('total', 0)} right, "
+        f"{counts.get('wrong', 0)} wrong, "
+        f"{counts.get('consistent', 0)} consistent with an earlier answer"
+    )
+
+
+def _check(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    columns = (
+        Column("quantity"),
+        Column("your answer", True),
+        Column("correct value", True),
+        Column("verdict"),
+        Column("explanation", wide=True),
+    )
+    source = data.get("answers_source")
+    grid = Grid(f"Answers ({source})" if source else "Answers", columns)
+    for answer in data["answers"]:
+        where = answer_path(data, answer) or ""
+        correct = numbers.cell(answer["correct"], where, answer.get("correct_exact"))
+        symbol = answer["symbol"]
+        grid.add(
+            Math(symbol["text"], symbol["latex"]),
+            answer["answer_text"],
+            correct,
+            Verdict(answer["verdict"]),
+            answer["explanation"],
+        )
+    yield grid
+    yield Paragraph(summary(data["summary"]) + ".")
+
+
+# --- scalar values, for CSV ----------------------------------------------------------------------
+
+
+class Value(NamedTuple):
+    kind: str
+    name: str  # neuron, output, input or param label ("W1[1,2]"); "" for loss and the like
+    sample: int | None  # 0-based; None when the value is not per sample
+    path: str
+    value: float | None
+
+
+def values(data: dict[str, Any]) -> list[Value]:
+    """Every scalar value of a result, one per row, in a fixed order of kinds."""
+    out: list[Value] = []
+    batched = bool(data["batched"])
+
+    def per_sample(kind: str, name: str, value: Any, *keys: str) -> None:
+        if batched:
+            for s, v in enumerate(value):
+                out.append(Value(kind, name, s, path(*keys, s), v))
+        else:
+            out.append(Value(kind, name, None, path(*keys), value))
+
+    def by_name(kind: str, key: str) -> None:
+        for name, value in (data.get(key) or {}).items():
+            per_sample(kind, name, value, key, name)
+
+    def neurons(kind: str) -> None:
+        for name, neuron in data["neurons"].items():
+            if kind in neuron:
+                per_sample(kind, name, neuron[kind], "neurons", name, kind)
+
+    def params(kind: str, key: str) -> None:
+        table = data.get(key)
+        if table is None:
+            return
+        for name, value in table.items():
+            for label, index in entries(name, value):
+                out.append(Value(kind, label, None, path(key, name, *index), pick(value, index)))
+
+    def single(kind: str, key: str) -> None:
+        if key in data:
+            out.append(Value(kind, "", None, key, data[key]))
+
+    by_name("input", "inputs")
+    for kind in ("pre_activation", "activation", "delta"):
+        neurons(kind)
+    by_name("output", "outputs")
+    by_name("probability", "probabilities")
+    by_name("target", "targets")
+    single("loss", "loss")
+    for i, value in enumerate(data.get("sample_losses") or []):
+        out.append(Value("sample_loss", "", i, path("sample_losses", i), value))
+    params("param", "params")
+    params("gradient", "gradients")
+    params("updated", "updated")
+    single("learning_rate", "learning_rate")
+    single("loss_after", "loss_after")
+    by_name("input_gradient", "input_gradients")
+    return out
