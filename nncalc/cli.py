@@ -20,6 +20,7 @@ from . import __version__
 from .errors import SpecError
 from .render import Format, Options, renderer
 
+EXIT_WRONG = 1  # check: some answer is wrong
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
 
@@ -222,6 +223,45 @@ def explain(
         return result_data(load_spec(spec, exact=exact), "explain", mode, lr, params or ())
 
     _run(compute, _Output(fmt, precision, standalone, debug))
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[SPEC] ANSWERS",
+            help="The spec (default net.yaml) and the answers file (YAML: 'a.h1: 4', "
+            "'grad.w3: 0', 'loss: 9.68', …).",
+            show_default=False,
+        ),
+    ],
+    lr: LrOpt = None,
+    fmt: FormatOpt = Format.table,
+    precision: PrecisionOpt = 6,
+    notation: NotationOpt = NotationName.seed,
+    exact: ExactOpt = False,
+    decimals: RoundOpt = None,
+    standalone: StandaloneOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check hand-computed answers: each right or wrong, and why (exit 1 if any is wrong)."""
+    if len(files) > 2:
+        raise typer.BadParameter(
+            f"expected [SPEC] ANSWERS, got {len(files)} files", param_hint="[SPEC] ANSWERS"
+        )
+    spec, answers = ("net.yaml", files[0]) if len(files) == 1 else files
+    mode = _mode(notation, exact, decimals)
+
+    def compute() -> dict[str, Any]:
+        from . import load_spec
+        from .compute import check_data
+
+        return check_data(load_spec(spec, exact=exact), answers, mode, lr)
+
+    data = _run(compute, _Output(fmt, precision, standalone, debug))
+    if data["summary"]["right"] != data["summary"]["total"]:
+        raise typer.Exit(EXIT_WRONG)
 
 
 def _run(compute: Callable[[], dict[str, Any]], out: _Output) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from . import engine
 from .explain import explanation, select
 from .hand import Arithmetic, Hand, Trace, round_half_away
 from .notation import SEED, Notation
-from .results import BackpropResult, ForwardResult
+from .results import BackpropResult, ForwardResult, _finish
 from .spec import Spec
 
 Command = Literal["forward", "backprop", "explain"]
@@ -78,7 +78,11 @@ def result_data(
         if explain:
             hand, trace = worked(spec, mode, lr)
             data["explanation"] = explanation(
-                hand, trace, mode.notation, select(hand.net, params, spec.source)
+                hand,
+                trace,
+                mode.notation,
+                select(hand.net, params, spec.source),
+                forward=not params,
             )
     else:
         hand, trace = worked(spec, mode, lr)
@@ -88,7 +92,11 @@ def result_data(
         data = shown.to_data()
         if explain:
             data["explanation"] = explanation(
-                hand, trace, mode.notation, select(hand.net, params, spec.source)
+                hand,
+                trace,
+                mode.notation,
+                select(hand.net, params, spec.source),
+                forward=not params,
             )
         if mode.decimals is not None:
             reference = engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
@@ -98,6 +106,29 @@ def result_data(
             }
     if command == "explain":
         data["command"] = "explain"
+    return data
+
+
+def check_data(
+    spec: Spec, answers: str, mode: Mode = Mode(), lr: float | None = None
+) -> dict[str, Any]:
+    """The backprop data with every answer of the `answers` file judged."""
+    from .check import check
+
+    data = result_data(spec, "backprop", mode, lr)
+    hand = Hand(spec, mode.arithmetic(spec))
+    judged, summary = check(spec, answers, hand=hand, notation=mode.notation, lr=lr)
+    data["command"] = "check"
+    data["answers_source"] = "<stdin>" if answers == "-" else answers
+    warnings = data.pop("warnings")
+    finished = _finish({"answers": judged}, [], exact=mode.exact)
+    if mode.exact:
+        data["exact"].update(finished["exact"])
+        for entry, raw in zip(finished["answers"], judged, strict=True):
+            entry["correct_exact"] = str(Fraction(raw["correct"]))
+    data["answers"] = finished["answers"]
+    data["summary"] = summary
+    data["warnings"] = warnings + finished["warnings"]
     return data
 
 

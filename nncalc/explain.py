@@ -197,11 +197,31 @@ class Explainer:
 
     # --- sections ---------------------------------------------------------------------------
 
-    def sections(self, params: Sequence[int]) -> list[dict[str, Any]]:
+    def sections(self, params: Sequence[int], *, forward: bool = True) -> list[dict[str, Any]]:
         exact = self.hand.arith.mode == "exact"
         needed = self._downstream({dest for i in params for dest, _ in self.uses.get(i, [])})
-        out: list[dict[str, Any]] = [self._section("loss", None, None, "Loss", "L", self._loss())]
+        out: list[dict[str, Any]] = []
         batch = self.spec.batch_size
+        for k, units in enumerate(self.units, start=1):
+            for j in range(len(units) if forward else 0):
+                name = self.name_of[(k, j)]
+                for sample in range(batch):
+                    title = f"{self.s.pre(name).text} and {self.s.act(name).text}"
+                    latex = f"{self.s.pre(name).latex},\\ {self.s.act(name).latex}"
+                    if self.spec.batched:
+                        title += f", sample {sample + 1}"
+                        latex += rf"\text{{, sample {sample + 1}}}"
+                    out.append(
+                        self._section(
+                            "forward",
+                            name,
+                            sample if self.spec.batched else None,
+                            title,
+                            latex,
+                            self.forward_equations((k, j), sample),
+                        )
+                    )
+        out.append(self._section("loss", None, None, "Loss", "L", self.loss_equations()))
         for k in range(len(self.units), 0, -1):
             for j in range(len(self.units[k - 1])):
                 if (k, j) not in needed:
@@ -220,7 +240,7 @@ class Explainer:
                             sample if self.spec.batched else None,
                             title,
                             latex,
-                            [self._delta((k, j), sample)],
+                            [self.delta_equation((k, j), sample)],
                         )
                     )
         for i in params:
@@ -256,7 +276,57 @@ class Explainer:
 
     # --- the loss ---------------------------------------------------------------------------
 
-    def _loss(self) -> list[Equation]:
+    def forward_equations(self, unit: tuple[int, int], sample: int) -> list[Equation]:
+        """a_j = Σ source·weight + b = (…)(…) + … = value, then z_j = f(a_j) = f(value) = …"""
+        s, t = self.s, self.trace
+        k, j = unit
+        name = self.name_of[unit]
+        spec_unit = self.units[k - 1][j]
+        pre = Equation().sym(self._sampled(s.pre(name), sample)).eq()
+        edges = spec_unit.edges
+        bias = spec_unit.bias
+        if len(edges) > MAX_TERMS:
+            pre.add("Σ source·weight", r"\sum \text{source} \cdot \text{weight}")
+            if bias is not None:
+                pre.add(" + ", " + ")
+                self._weight(pre, bias)
+        else:
+            for n, e in enumerate(edges):
+                if n:
+                    pre.add(" + ")
+                pre.sym(self._sampled(self.source_symbol(e.source), sample)).add("·", r" \cdot ")
+                self._weight(pre, e.weight)
+            if bias is not None:
+                pre.add(" + ")
+                self._weight(pre, bias)
+            pre.eq()
+            for n, e in enumerate(edges):
+                if n:
+                    pre.add(" + ")
+                pre.num(t.post[sample][e.source[0]][e.source[1]]).num(
+                    self.weight_symbol(e.weight)[1]
+                )
+            if bias is not None:
+                pre.add(" + ").num(self.weight_symbol(bias)[1], paren=None)
+        pre.eq().num(t.pre[sample][k - 1][j], paren=False)
+        act = self.activation(unit)
+        z = Equation().sym(self._sampled(s.act(name), sample)).eq()
+        label = act.name.replace("_", r"\_")
+        z.add(f"{act.name}(", rf"\operatorname{{{label}}}(").sym(s.pre(name)).add(")")
+        if act.elementwise:
+            z.eq().add(f"{act.name}(", rf"\operatorname{{{label}}}(")
+            z.num(t.pre[sample][k - 1][j], paren=False).add(")")
+        z.eq().num(t.post[sample][k][j], paren=False)
+        return [pre, z]
+
+    def _weight(self, eq: Equation, weight: int | float) -> None:
+        symbol, value = self.weight_symbol(weight)
+        if symbol is None:
+            eq.num(value)
+        else:
+            eq.sym(symbol)
+
+    def loss_equations(self) -> list[Equation]:
         t, spec = self.trace, self.spec
         eqs: list[Equation] = []
         names = self.net.output_names
@@ -367,7 +437,7 @@ class Explainer:
         for dest, weight in self.readers.get(unit, []):
             yield "edge", (dest, weight)
 
-    def _delta(self, unit: tuple[int, int], sample: int) -> Equation:
+    def delta_equation(self, unit: tuple[int, int], sample: int) -> Equation:
         """δ_j = f'(a_j) · ∂L/∂z_j, with ∂L/∂z_j = Σ_k w_jk δ_k (+ ∂L/∂ŷ_j for an output);
         for a softmax unit δ_j = z_j · (∂L/∂z_j − Σ_i z_i ∂L/∂z_i)."""
         s, t = self.s, self.trace
@@ -514,11 +584,11 @@ class Explainer:
         if paths is not None and 0 < len(paths) <= MAX_PATHS:
             eqs.append(self._paths_equation(i, paths))
         if uses:
-            eqs.append(self._delta_form(i, uses))
-        eqs.append(self._update(i))
+            eqs.append(self.gradient_equation(i, uses))
+        eqs.append(self.update_equation(i))
         return eqs
 
-    def _delta_form(
+    def gradient_equation(
         self, i: int, uses: list[tuple[tuple[int, int], tuple[int, int] | None]]
     ) -> Equation:
         s, t = self.s, self.trace
@@ -640,7 +710,7 @@ class Explainer:
                 eq.num(value)
         return eq.eq().num(t.gradient[i], paren=False)
 
-    def _update(self, i: int) -> Equation:
+    def update_equation(self, i: int) -> Equation:
         s, t = self.s, self.trace
         label = self.labels[i]
         w = s.name(label)
@@ -754,7 +824,8 @@ def select(net: Any, names: Iterable[str], source: str) -> list[int]:
 
 
 def explanation(
-    hand: Hand, trace: Trace, notation: Notation, params: Sequence[int]
+    hand: Hand, trace: Trace, notation: Notation, params: Sequence[int], *, forward: bool = True
 ) -> dict[str, Any]:
-    """The "explanation" data of a result: sections of equations."""
-    return {"sections": Explainer(hand, trace, notation).sections(params)}
+    """The "explanation" data of a result: sections of equations, the forward pass first (when
+    `forward`), then the loss, the deltas from the output back, and the params."""
+    return {"sections": Explainer(hand, trace, notation).sections(params, forward=forward)}
