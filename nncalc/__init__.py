@@ -10,10 +10,50 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from .engine import backprop, forward
 from .errors import Problem, SpecError
 from .results import BackpropResult, ForwardResult
 from .spec import Spec, load_spec
+
+
+def explain(
+    spec: Spec,
+    params: tuple[str, ...] | list[str] = (),
+    *,
+    lr: float | None = None,
+    exact: bool = False,
+    decimals: int | None = None,
+    notation: str = "seed",
+) -> dict[str, Any]:
+    """The backprop data with its derivations under "explanation" (`nncalc explain`).
+
+    `exact` works in fractions, `decimals` in exam arithmetic rounded to that many places;
+    `notation` is seed, nielsen or mazur; `params` names the params to explain (all if empty).
+    """
+    from .compute import Mode, result_data
+    from .notation import NOTATIONS
+
+    return result_data(spec, "explain", Mode(NOTATIONS[notation], exact, decimals), lr, params)
+
+
+def check(
+    spec: Spec,
+    answers: str,
+    *,
+    lr: float | None = None,
+    exact: bool = False,
+    decimals: int | None = None,
+    notation: str = "seed",
+) -> dict[str, Any]:
+    """Judge the answers file `answers` (a path) against `spec` (`nncalc check`): the backprop
+    data with "answers" (each with its verdict, correct value and diagnosis) and "summary"."""
+    from .compute import Mode, check_data
+    from .notation import NOTATIONS
+
+    return check_data(spec, answers, Mode(NOTATIONS[notation], exact, decimals), lr)
+
 
 __all__ = [
     "BackpropResult",
@@ -23,6 +63,8 @@ __all__ = [
     "SpecError",
     "__version__",
     "backprop",
+    "check",
+    "explain",
     "forward",
     "load_spec",
 ]

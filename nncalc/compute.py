@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from . import engine
-from .explain import explanation, select
+from .derivation import explanation, select
 from .hand import Arithmetic, Hand, Trace, round_half_away
 from .notation import SEED, Notation
 from .results import BackpropResult, ForwardResult, _finish
@@ -113,7 +113,7 @@ def check_data(
     spec: Spec, answers: str, mode: Mode = Mode(), lr: float | None = None
 ) -> dict[str, Any]:
     """The backprop data with every answer of the `answers` file judged."""
-    from .check import check
+    from .marking import check
 
     data = result_data(spec, "backprop", mode, lr)
     hand = Hand(spec, mode.arithmetic(spec))

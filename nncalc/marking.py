@@ -18,8 +18,8 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from .activations import Activation
+from .derivation import Equation, Explainer, Symbol, Symbols, param_labels
 from .errors import Problem, SpecError, choice_hint
-from .explain import Equation, Explainer, Symbol, Symbols, param_labels
 from .hand import CORRECT, Arithmetic, Hand, Num, Quantity, Rules, Trace, correct_derivative
 from .notation import Notation
 from .render.numbers import fmt
@@ -554,7 +554,8 @@ class Checker:
                 also = f" (from your {_said(follows)})" if follows else ""
                 entry["explanation"] = f"{mistake.description}{also}; {derivation}"
                 return
-        entry["explanation"] = f"no common mistake reproduces {answer.text}; {derivation}"
+        hint = _hint(answer.value, true)
+        entry["explanation"] = f"no common mistake reproduces {answer.text}{hint}; {derivation}"
 
     def _sources(
         self, answer: Answer, earlier: Sequence[Answer], wrong: Sequence[Answer], rules: Rules
@@ -608,6 +609,20 @@ class Checker:
             uses = explainer.uses.get(index, [])
             return explainer.gradient_equation(index, uses) if uses else None
         return None
+
+
+_RATIOS = {-1: "the sign is wrong", 2: "it is twice", Fraction(1, 2): "it is half"}
+
+
+def _hint(answer: Fraction, true: Num) -> str:
+    """What a wrong number has in common with the right one, when it is that simple."""
+    if not _finite(true) or true == 0:
+        return ""
+    ratio = answer / Fraction(true)
+    for factor, said in _RATIOS.items():
+        if abs(ratio - factor) <= Fraction(1, 10**6):
+            return f" ({said}{'' if factor == -1 else ' the correct value'})"
+    return ""
 
 
 def _said(answers: Sequence[Answer]) -> str:
