@@ -611,7 +611,11 @@ class Checker:
         return None
 
 
-_RATIOS = {-1: "the sign is wrong", 2: "it is twice", Fraction(1, 2): "it is half"}
+_RATIOS: dict[Fraction, str] = {
+    Fraction(-1): "the sign is wrong",
+    Fraction(2): "it is twice the correct value",
+    Fraction(1, 2): "it is half the correct value",
+}
 
 
 def _hint(answer: Fraction, true: Num) -> str:
@@ -621,7 +625,7 @@ def _hint(answer: Fraction, true: Num) -> str:
     ratio = answer / Fraction(true)
     for factor, said in _RATIOS.items():
         if abs(ratio - factor) <= Fraction(1, 10**6):
-            return f" ({said}{'' if factor == -1 else ' the correct value'})"
+            return f" ({said})"
     return ""
 
 
