@@ -72,8 +72,9 @@ def _table(grid: Grid) -> Table:
         pad_edge=False,
     )
     for column in grid.columns:
-        justify = "right" if column.numeric else "left"
-        table.add_column(Text(column.header), justify=justify, overflow="fold")
+        table.add_column(
+            Text(column.header), justify="right" if column.numeric else "left", overflow="fold"
+        )
     for row in grid.rows:
         table.add_row(*(Text(_cell(cell)) for cell in row))
     return table

@@ -472,7 +472,8 @@ def _derivations(data: dict[str, Any], numbers: Numbers) -> Derivations:
 
 def answer_path(data: dict[str, Any], answer: dict[str, Any]) -> str | None:
     """Where the correct value of an answer lives in the data, or None for an unknown kind."""
-    kind, name, sample = answer["kind"], answer.get("name"), answer.get("sample")
+    kind, sample = answer["kind"], answer.get("sample")
+    name: str = answer.get("name") or ""
     tail: tuple[int, ...] = () if sample is None else (sample,)
     if kind in ("pre_activation", "activation", "delta"):
         return path("neurons", name, kind, *tail)

@@ -1,0 +1,81 @@
+"""CSV: one row per scalar value (kind, name, sample, value), or for `check` one row per answer.
+
+Numbers keep full precision (repr); a null or non-finite value is an empty cell. Samples are
+1-based, names of matrix entries 1-based ("W1[1,2]"), as in the tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from . import Options
+from .view import Numbers, answer_path, values
+
+VALUE_HEADER = ("kind", "name", "sample", "value")
+CHECK_HEADER = (
+    "quantity",
+    "kind",
+    "name",
+    "sample",
+    "answer",
+    "correct",
+    "verdict",
+    "mistake",
+    "follows_from",
+    "explanation",
+)
+
+
+def number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _sample(sample: int | None) -> str:
+    return "" if sample is None else str(sample + 1)
+
+
+def render(data: dict[str, Any], options: Options) -> str:
+    numbers = Numbers(data, options.precision)
+    extra: list[str] = []
+    if numbers.mode == "exact":
+        extra.append("exact")
+    elif numbers.mode == "round":
+        extra.append("full_precision")
+
+    def extras(where: str, fraction: str | None = None) -> list[str]:
+        if numbers.mode == "exact":
+            return [fraction or numbers.exact.get(where, "")]
+        if numbers.mode == "round":
+            return [number(numbers.differs[where]) if where in numbers.differs else ""]
+        return []
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if data["command"] == "check":
+        writer.writerow([*CHECK_HEADER, *extra])
+        for answer in data["answers"]:
+            diagnosis = answer.get("diagnosis") or {}
+            writer.writerow(
+                [
+                    answer["quantity"],
+                    answer["kind"],
+                    answer.get("name") or "",
+                    _sample(answer.get("sample")),
+                    number(answer.get("answer")),
+                    number(answer.get("correct")),
+                    answer["verdict"],
+                    diagnosis.get("mistake", ""),
+                    ";".join(answer.get("follows_from") or []),
+                    answer.get("explanation") or "",
+                    *extras(answer_path(data, answer) or "", answer.get("correct_exact")),
+                ]
+            )
+    else:
+        writer.writerow([*VALUE_HEADER, *extra])
+        for row in values(data):
+            writer.writerow(
+                [row.kind, row.name, _sample(row.sample), number(row.value), *extras(row.path)]
+            )
+    return out.getvalue()
