@@ -159,6 +159,7 @@ class Rules:
     loss_factor: Num = 1  # scales L and ∂L/∂ŷ (a dropped ½: 2)
     gradient_factor: Num = 1  # scales ∂L/∂ŷ only (a flipped sign: −1)
     backward_with_updated: bool = False  # δ sent back through already-updated weights
+    source_pre: bool = False  # ∂L/∂w = δ·a_source (the pre-activation) instead of δ·z_source
     update: Callable[[Num, Num, Num], Num] = lambda w, g, lr: w - lr * g
 
 
@@ -403,7 +404,7 @@ class Hand:
                 for e in unit.edges:
                     if isinstance(e.weight, int):
                         grad[e.weight] += sum(
-                            (deltas[s][k - 1][j] * trace.post[s][e.source[0]][e.source[1]])
+                            (deltas[s][k - 1][j] * self._source(trace, s, e.source, rules))
                             for s in range(batch)
                         )
                 if isinstance(unit.bias, int):
@@ -418,6 +419,13 @@ class Hand:
         trace.dL_dz = [[[settle(v) for v in level] for level in sample] for sample in dL_dz]
         trace.delta = deltas
         trace.gradient = [over.get(("grad", i), settle(g)) for i, g in enumerate(grad)]
+
+    @staticmethod
+    def _source(trace: Trace, s: int, source: tuple[int, int], rules: Rules) -> Num:
+        level, unit = source
+        if rules.source_pre and level > 0:
+            return trace.pre[s][level - 1][unit]
+        return trace.post[s][level][unit]
 
     def _deltas(self, trace: Trace, s: int, k: int, g: list[Num]) -> list[Num]:
         a = self.arith

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from .activations import Activation
 from .derivation import Equation, Explainer, Symbol, Symbols, param_labels
-from .errors import Problem, SpecError, choice_hint
+from .errors import Problem, SpecError, choice_hint, closest
 from .hand import CORRECT, Arithmetic, Hand, Num, Quantity, Rules, Trace, correct_derivative
 from .notation import Notation
 from .render.numbers import fmt
@@ -103,6 +103,12 @@ MISTAKES: tuple[Mistake, ...] = (
         lambda spec: Rules(loss_factor=Fraction(1, 2)),
     ),
     Mistake(
+        "mse_two_dropped",
+        "the 2 of mse's derivative dropped: ∂L/∂ŷ = −(1/n)(y − ŷ) instead of −(2/n)(y − ŷ)",
+        _loss_is("mse"),
+        lambda spec: Rules(gradient_factor=Fraction(1, 2)),
+    ),
+    Mistake(
         "sign_flipped",
         "∂L/∂ŷ written as (y − ŷ) instead of −(y − ŷ): every gradient has the wrong sign",
         lambda c: c.spec.loss.needs_target,
@@ -140,6 +146,12 @@ MISTAKES: tuple[Mistake, ...] = (
         lambda spec: Rules(derivative=_slope_at_activation),
     ),
     Mistake(
+        "source_pre_activation",
+        "∂L/∂w taken as δ times the source's pre-activation a instead of its activation z",
+        lambda c: len(c.hand.net.levels) > 1,
+        lambda spec: Rules(source_pre=True),
+    ),
+    Mistake(
         "updated_weights_in_backward",
         "the backward pass used weights already updated in this step",
         _updates,
@@ -172,8 +184,8 @@ KINDS = {
     "updated": "updated",
 }
 _ORDER = {"pre_activation": 0, "activation": 1, "output": 1}
-_WRITTEN = re.compile(
-    r"""['"]?\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?:/[0-9]+)?)"""
+_WRITTEN = re.compile(  # a number as written, after any anchor (&x) or tag (!!float)
+    r"""(?:[&!]\S*\s+)*['"]?\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?:/[0-9]+)?)"""
 )
 
 
@@ -226,7 +238,7 @@ class _Reader:
         self.units = hand.net.unit_of
         self.depth = len(hand.net.levels)
 
-    def error(self, key: str, message: str, *, at_key: bool = True) -> None:
+    def error(self, key: Any, message: str, *, at_key: bool = True) -> None:
         self.problems.append(self.doc.problem((key,), message, key=at_key))
 
     def answers(self) -> list[Answer]:
@@ -236,8 +248,8 @@ class _Reader:
             self.problems.append(
                 Problem(
                     self.doc.source,
-                    1 if data is not None else 0,
-                    1 if data is not None else 0,
+                    1,
+                    1,
                     f"the answers file is {what}; expected lines like 'a.h1: 4', 'grad.w3: 0', "
                     "'loss: 9.68'",
                 )
@@ -250,7 +262,8 @@ class _Reader:
 
     def answer(self, key: Any, value: Any) -> Answer | None:
         if not isinstance(key, str):
-            self.error(str(key), f"expected a quantity like 'a.h1' or 'grad.w3', got {key!r}")
+            shown = "null" if key is None else repr(key)
+            self.error(key, f"expected a quantity like 'a.h1' or 'grad.w3', got {shown}")
             return None
         written = self.value(key, value)
         parsed = self.quantity(key)
@@ -291,7 +304,8 @@ class _Reader:
         lines = self.doc.text.splitlines()
         if 0 < line <= len(lines):
             match = _WRITTEN.match(lines[line - 1], column - 1)
-            if match:
+            as_read = Fraction(repr(value) if isinstance(value, float) else value)
+            if match and Fraction(match.group(1)) == as_read:
                 return match.group(1)
         return repr(value)
 
@@ -311,15 +325,17 @@ class _Reader:
             sample = int(sample_text) - 1
         if base in ("loss", "L"):
             if sample is not None:
-                return "sample_loss", None, sample, ("sample_loss", sample), (5000,)
-            return "loss", None, None, ("loss",), (5001,)
+                return "sample_loss", None, sample, ("sample_loss", sample), (3000,)
+            return "loss", None, None, ("loss",), (3001,)
         prefix, dot, name = base.partition(".")
         if not dot or prefix not in self.kinds:
-            kinds = [*dict.fromkeys(self.kinds), "loss"]
+            kinds = list(dict.fromkeys(self.kinds))
+            match = closest(prefix, kinds) if dot else None
             self.error(
                 key,
                 f"'{key}' is not a quantity; write KIND.NAME with KIND one of "
-                f"{', '.join(kinds)} (or 'loss')" + (choice_hint(prefix, kinds) if dot else ""),
+                f"{', '.join(kinds)}, or loss (L)"
+                + (f"; did you mean '{match}.{name}'?" if match else ""),
             )
             return None
         kind = self.kinds[prefix]
@@ -363,6 +379,8 @@ class _Reader:
                 f"'{name}' is not a neuron" + choice_hint(name, list(self.units), noun="neurons"),
             )
             return None
+        if kind == "activation" and unit in self.hand.net.outputs and prefix == "out":
+            kind = "output"
         if kind == "output" and unit not in self.hand.net.outputs:
             if self.notation.act == "out":
                 kind = "activation"
@@ -441,7 +459,7 @@ class Checker:
     def trace(
         self, name: str, rules: Rules = CORRECT, overrides: Mapping[Quantity, Num] | None = None
     ) -> Trace:
-        if overrides:
+        if overrides or not name:
             return self.hand.backprop(self.lr, rules, overrides)
         if name not in self.traces:
             self.traces[name] = self.hand.backprop(self.lr, rules)
@@ -519,6 +537,8 @@ class Checker:
         entry: dict[str, Any],
         explainer: Explainer,
     ) -> None:
+        """Judge an answer that is not the correct value: carried from the student's own
+        earlier numbers, or reproduced by a common mistake, or neither."""
         earlier = [a for a in answers if a.rank < answer.rank and a.quantity != answer.quantity]
         overrides = {a.quantity: self._as_number(a.value) for a in earlier}
         correct = self.trace("correct")
@@ -528,27 +548,30 @@ class Checker:
             if not _close(a.value, value_in(correct, a.quantity), self._tolerance(a, correct))
         ]
         derivation = self._derivation(answer, explainer)
-        if wrong_earlier:
-            carried = self.trace("carried", CORRECT, overrides)
-            if _close(answer.value, value_in(carried, answer.quantity), answer.tolerance):
-                sources = self._sources(answer, earlier, wrong_earlier, CORRECT)
-                entry["verdict"] = "consistent"
-                entry["follows_from"] = [a.key for a in sources]
+        if earlier and self._reproduces(answer, CORRECT, overrides):
+            sources = self._sources(answer, earlier, wrong_earlier, CORRECT)
+            if not sources:  # it follows from earlier answers that are right, as rounded
+                entry["verdict"] = "right"
                 entry["explanation"] = (
-                    f"follows correctly from your {_said(sources)}, which "
-                    f"{'is' if len(sources) == 1 else 'are'} wrong; {derivation}"
+                    f"right, carrying on from your rounded {_said(earlier, limit=3)}"
                 )
                 return
-        for mistake in self.mistakes():
-            rules = mistake.rules(self.spec)
-            plain = value_in(self.trace(mistake.name, rules), answer.quantity)
-            follows: list[Answer] = []
-            match = _finite(plain) and _close(answer.value, plain, answer.tolerance)
-            if not match and wrong_earlier:
-                carried = value_in(self.trace("", rules, overrides), answer.quantity)
-                match = _finite(carried) and _close(answer.value, carried, answer.tolerance)
-                follows = self._sources(answer, earlier, wrong_earlier, rules) if match else []
-            if match:
+            entry["verdict"] = "consistent"
+            entry["follows_from"] = [a.key for a in sources]
+            entry["explanation"] = (
+                f"follows correctly from your {_said(sources)}, which "
+                f"{'is' if len(sources) == 1 else 'are'} wrong; {derivation}"
+            )
+            return
+        # A mistake must agree with what the student got right: try each with the student's
+        # earlier answers in place first, and only then each on its own.
+        passes = [overrides, {}] if earlier else [{}]
+        for given in passes:
+            for mistake in self.mistakes():
+                rules = mistake.rules(self.spec)
+                if not self._reproduces(answer, rules, given, mistake.name):
+                    continue
+                follows = self._sources(answer, earlier, wrong_earlier, rules) if given else []
                 entry["diagnosis"] = {"mistake": mistake.name, "description": mistake.description}
                 entry["follows_from"] = [a.key for a in follows]
                 also = f" (from your {_said(follows)})" if follows else ""
@@ -556,6 +579,17 @@ class Checker:
                 return
         hint = _hint(answer.value, true)
         entry["explanation"] = f"no common mistake reproduces {answer.text}{hint}; {derivation}"
+
+    def _reproduces(
+        self,
+        answer: Answer,
+        rules: Rules,
+        overrides: Mapping[Quantity, Num],
+        name: str = "",
+    ) -> bool:
+        """Does working the step under `rules`, with `overrides` in place, give this answer?"""
+        value = value_in(self.trace(name, rules, overrides), answer.quantity)
+        return _finite(value) and _close(answer.value, value, answer.tolerance)
 
     def _sources(
         self, answer: Answer, earlier: Sequence[Answer], wrong: Sequence[Answer], rules: Rules
@@ -629,8 +663,11 @@ def _hint(answer: Fraction, true: Num) -> str:
     return ""
 
 
-def _said(answers: Sequence[Answer]) -> str:
-    return ", ".join(f"{a.key} = {a.text}" for a in answers)
+def _said(answers: Sequence[Answer], limit: int = 0) -> str:
+    said = [f"{a.key} = {a.text}" for a in answers]
+    if limit and len(said) > limit:
+        said = [*said[: limit - 1], f"… ({len(said) - limit + 1} more)"]
+    return ", ".join(said)
 
 
 def _finite(value: Num) -> bool:

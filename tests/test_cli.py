@@ -26,7 +26,8 @@ import nncalc.engine
 from nncalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# Every example spec (answers files, examples/*-answers.yaml, are not specs).
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if not p.stem.endswith("-answers"))
 HOMEWORK = ROOT / "examples" / "homework.yaml"
 MAZUR = ROOT / "examples" / "mazur-sigmoid.yaml"
 COMMANDS = ("forward", "backprop")

@@ -14,7 +14,11 @@ from nncalc.render import Options
 from nncalc.render.numbers import fmt
 from nncalc.render.table_format import render
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+EXAMPLES = sorted(
+    p
+    for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.yaml")
+    if not p.stem.endswith("-answers")  # answers files are not specs
+)
 
 
 def _characters(text: str) -> Counter[str]:
