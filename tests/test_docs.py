@@ -55,6 +55,13 @@ def test_every_json_key_is_documented() -> None:
     batch = nncalc.backprop(nncalc.load_spec(ROOT / "examples" / "softmax-classifier.yaml"))
     keys = {*homework.to_data(), *batch.to_data()}
     keys |= {k for entry in homework.to_data()["neurons"].values() for k in entry}
+    spec = nncalc.load_spec(ROOT / "examples" / "homework.yaml")
+    explained = nncalc.explain(spec, exact=True)
+    checked = nncalc.check(spec, str(ROOT / "examples" / "homework-answers.yaml"), exact=True)
+    keys |= {*explained, *checked, *nncalc.explain(spec, decimals=2)}
+    keys |= {k for answer in checked["answers"] for k in answer}
+    keys |= {k for section in explained["explanation"]["sections"] for k in section}
+    keys |= {k for s in explained["explanation"]["sections"] for e in s["equations"] for k in e}
     for key in keys:
         assert f"`{key}`" in README, f"JSON key {key} is not in the README's JSON reference"
 
@@ -75,3 +82,36 @@ def test_readme_setup_runs_the_main_job_and_the_tests() -> None:
     assert len(lines) == 2
     assert "nncalc backprop examples/homework.yaml" in lines[0]
     assert "pytest" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "heading"),
+    [
+        (["explain", "examples/homework.yaml", "w3"], "$ nncalc explain examples/homework.yaml w3"),
+        (
+            ["check", "examples/homework.yaml", "examples/homework-answers.yaml"],
+            "$ nncalc check examples/homework.yaml examples/homework-answers.yaml",
+        ),
+    ],
+)
+def test_readme_homework_outputs_are_current(
+    command: list[str], heading: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = re.search(rf"```text\n{re.escape(heading)}\n(.*?)```", README, re.S)
+    assert block, f"the README does not show `{heading[2:]}`"
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code in (0, 1)
+    assert result.stdout == block.group(1)
+
+
+def test_every_mistake_is_documented() -> None:
+    from nncalc.marking import MISTAKES
+
+    for mistake in MISTAKES:
+        assert f"| `{mistake.name}` | {mistake.description} |" in README, mistake.name
+
+
+@pytest.mark.parametrize("name", ["seed", "nielsen", "mazur"])
+def test_every_notation_is_documented(name: str) -> None:
+    assert f"`{name}`" in README
