@@ -132,13 +132,24 @@ class _Output(NamedTuple):
     debug: bool
 
 
-def _mode(notation: NotationName, exact: bool, decimals: int | None) -> Any:
-    from .compute import Mode
-    from .notation import NOTATIONS
+class _Mode(NamedTuple):
+    """The arithmetic and notation asked for, checked before anything is loaded."""
 
+    notation: NotationName
+    exact: bool
+    decimals: int | None
+
+    def build(self) -> Any:
+        from .compute import Mode
+        from .notation import NOTATIONS
+
+        return Mode(NOTATIONS[self.notation.value], self.exact, self.decimals)
+
+
+def _mode(notation: NotationName, exact: bool, decimals: int | None) -> _Mode:
     if exact and decimals is not None:
         raise typer.BadParameter("use --exact or --round N, not both", param_hint="--round")
-    return Mode(NOTATIONS[notation.value], exact, decimals)
+    return _Mode(notation, exact, decimals)
 
 
 @app.command()
@@ -159,7 +170,7 @@ def forward(
         from . import load_spec
         from .compute import result_data
 
-        return result_data(load_spec(spec, exact=exact), "forward", mode)
+        return result_data(load_spec(spec, exact=exact), "forward", mode.build())
 
     _run(compute, _Output(fmt, precision, standalone, debug))
 
@@ -187,7 +198,7 @@ def backprop(
         from .compute import Command, result_data
 
         command: Command = "explain" if explain else "backprop"
-        data = result_data(load_spec(spec, exact=exact), command, mode, lr)
+        data = result_data(load_spec(spec, exact=exact), command, mode.build(), lr)
         data["command"] = "backprop"
         return data
 
@@ -220,7 +231,7 @@ def explain(
         from . import load_spec
         from .compute import result_data
 
-        return result_data(load_spec(spec, exact=exact), "explain", mode, lr, params or ())
+        return result_data(load_spec(spec, exact=exact), "explain", mode.build(), lr, params or ())
 
     _run(compute, _Output(fmt, precision, standalone, debug))
 
@@ -257,7 +268,7 @@ def check(
         from . import load_spec
         from .compute import check_data
 
-        return check_data(load_spec(spec, exact=exact), answers, mode, lr)
+        return check_data(load_spec(spec, exact=exact), answers, mode.build(), lr)
 
     data = _run(compute, _Output(fmt, precision, standalone, debug))
     if data["summary"]["right"] != data["summary"]["total"]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import engine
-from .derivation import explanation, select
-from .hand import Arithmetic, Hand, Trace
 from .notation import SEED, Notation
 from .results import BackpropResult, ForwardResult, _finish
 from .spec import Spec
+
+if TYPE_CHECKING:  # the hand engine and derivations load only when a run needs them
+    from fractions import Fraction
+
+    from .hand import Arithmetic, Hand, Trace
 
 Command = Literal["forward", "backprop", "explain"]
 
@@ -46,6 +48,8 @@ class Mode:
     decimals: int | None = None  # exam arithmetic: round every written-down step
 
     def arithmetic(self, spec: Spec) -> Arithmetic:
+        from .hand import Arithmetic
+
         if self.exact:
             return Arithmetic("exact", fractions=spec.fractions)
         if self.decimals is not None:
@@ -55,6 +59,8 @@ class Mode:
 
 def worked(spec: Spec, mode: Mode, lr: float | None) -> tuple[Hand, Trace]:
     """The step worked by hand in the mode's arithmetic."""
+    from .hand import Hand
+
     hand = Hand(spec, mode.arithmetic(spec))
     return hand, hand.backprop(lr)
 
@@ -77,13 +83,7 @@ def result_data(
         data = result.to_data()
         if explain:
             hand, trace = worked(spec, mode, lr)
-            data["explanation"] = explanation(
-                hand,
-                trace,
-                mode.notation,
-                select(hand.net, params, spec.source),
-                forward=not params,
-            )
+            data["explanation"] = _explanation(hand, trace, mode.notation, params)
     else:
         hand, trace = worked(spec, mode, lr)
         full = hand.result(trace)
@@ -91,13 +91,7 @@ def result_data(
         shown = full if command != "forward" else _forward_only(full)
         data = shown.to_data()
         if explain:
-            data["explanation"] = explanation(
-                hand,
-                trace,
-                mode.notation,
-                select(hand.net, params, spec.source),
-                forward=not params,
-            )
+            data["explanation"] = _explanation(hand, trace, mode.notation, params)
         if mode.decimals is not None:
             reference = engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
             data["rounding"] = {
@@ -113,6 +107,9 @@ def check_data(
     spec: Spec, answers: str, mode: Mode = Mode(), lr: float | None = None
 ) -> dict[str, Any]:
     """The backprop data with every answer of the `answers` file judged."""
+    from fractions import Fraction
+
+    from .hand import Hand
     from .marking import check
 
     data = result_data(spec, "backprop", mode, lr)
@@ -130,6 +127,15 @@ def check_data(
     data["summary"] = summary
     data["warnings"] = warnings + finished["warnings"]
     return data
+
+
+def _explanation(
+    hand: Hand, trace: Trace, notation: Notation, params: Sequence[str]
+) -> dict[str, Any]:
+    from .derivation import explanation, select
+
+    chosen = select(hand.net, params, hand.spec.source)
+    return explanation(hand, trace, notation, chosen, forward=not params)
 
 
 def _forward_only(result: BackpropResult) -> ForwardResult:
@@ -150,12 +156,16 @@ def leaves(data: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def _half_unit(decimals: int) -> Fraction:
+    from fractions import Fraction
+
     return Fraction(1, 2 * 10**decimals) * (1 + Fraction(1, 10**9))
 
 
 def differences(rounded: dict[str, Any], full: dict[str, Any], decimals: int) -> dict[str, float]:
     """PATH → full-precision value, for each computed value whose exam-arithmetic result is not
     the full-precision value rounded to the same places."""
+    from fractions import Fraction
+
     computed = {key: full[key] for key in COMPUTED if key in full}
     out: dict[str, float] = {}
     mine = dict(leaves({key: rounded.get(key) for key in COMPUTED if key in rounded}))

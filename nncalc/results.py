@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +131,12 @@ class ForwardResult:
 
     def to_data(self) -> dict[str, Any]:
         data = self._data()
-        return _finish(data, list(self.warnings), exact=self.arithmetic == "exact")
+        return _finish(
+            data,
+            list(self.warnings),
+            exact=self.arithmetic == "exact",
+            fractions=self.arithmetic != "float",
+        )
 
     def _data(self) -> dict[str, Any]:
         spec, net = self.spec, self.network
@@ -276,17 +280,25 @@ def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:
     return {n: v.tolist() if isinstance(v, np.ndarray) else v for n, v in params.items()}
 
 
-def _finish(data: dict[str, Any], warnings: list[str], *, exact: bool = False) -> dict[str, Any]:
+def _finish(
+    data: dict[str, Any], warnings: list[str], *, exact: bool = False, fractions: bool = False
+) -> dict[str, Any]:
     """Make the data plain: −0.0 becomes 0.0, a non-finite number None (named once in the
-    warnings), a Fraction its float, with its exact "p/q" under "exact" when `exact` is set."""
+    warnings). With `fractions` (exact and exam arithmetic), a Fraction becomes its float, and
+    with `exact` its "p/q" is kept under "exact"."""
     bad: list[str] = []
-    fractions: dict[str, str] = {}
+    written: dict[str, str] = {}
+    rational: tuple[type, ...] = ()  # isinstance(x, ()) is False: no Fractions in float data
+    if fractions or exact:
+        from fractions import Fraction
+
+        rational = (Fraction,)
 
     def clean(value: Any, path: str) -> Any:
-        if isinstance(value, Fraction):
+        if isinstance(value, rational):
             if exact:
-                fractions[path] = str(value)
-            value = float(value)
+                written[path] = str(value)
+            value = float(value)  # type: ignore[arg-type]  # a Fraction
         if isinstance(value, float):
             if math.isfinite(value):
                 return value + 0.0  # −0.0 + 0.0 is 0.0
@@ -302,7 +314,7 @@ def _finish(data: dict[str, Any], warnings: list[str], *, exact: bool = False) -
 
     cleaned: dict[str, Any] = clean(data, "")
     if exact:
-        cleaned["exact"] = fractions
+        cleaned["exact"] = written
     cleaned["warnings"] = [*warnings, *_collapse(bad)]
     return cleaned
 

@@ -10,7 +10,6 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -21,6 +20,8 @@ from .errors import Problem, SpecError, choice_hint
 from .yamlio import Document, KeyPath, parse, read_text
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from numpy.typing import NDArray
 
     Array = NDArray[np.float64]
@@ -177,6 +178,8 @@ class _Validator:
 
     def fraction(self, path: KeyPath, text: str) -> float | None:
         """A number written 'p/q': its float, with the exact value kept for --exact."""
+        from fractions import Fraction
+
         numerator, denominator = (int(part) for part in text.split("/"))
         if denominator == 0:
             self.error(path, f"'{text}' divides by zero")

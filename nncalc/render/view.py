@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, NamedTuple
 
@@ -163,34 +162,29 @@ def unaligned(latex: str) -> str:
 # --- blocks --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     title: str  # shown bold
     detail: str = ""  # shown after it, plain
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     header: str
     numeric: bool = False
     wide: bool = False  # long prose: LaTeX wraps it in a paragraph column
 
 
-@dataclass(frozen=True)
-class Math:
+class Math(NamedTuple):
     """A cell with a Unicode form and a LaTeX math form."""
 
     text: str
     latex: str
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     word: str  # right, wrong, consistent (or whatever the data says)
 
     @property
@@ -203,18 +197,16 @@ VERDICT_SYMBOLS = {"right": "✓", "wrong": "✗", "consistent": "~"}
 Cell = str | Math | Verdict
 
 
-@dataclass(frozen=True)
-class Grid:
+class Grid(NamedTuple):
     title: str
     columns: tuple[Column, ...]
-    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+    rows: list[tuple[Cell, ...]]
 
     def add(self, *cells: Cell) -> None:
         self.rows.append(cells)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One equation (or its note) in both forms; `latex` keeps its alignment '&'."""
 
     text: str
@@ -223,15 +215,13 @@ class Line:
     note_latex: str | None = None
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     title: str
     title_latex: str
     lines: tuple[Line, ...]
 
 
-@dataclass(frozen=True)
-class Derivations:
+class Derivations(NamedTuple):
     sections: tuple[Section, ...]
     title: str = "Derivations"
 
@@ -258,6 +248,7 @@ def blocks(data: dict[str, Any], options: Options) -> list[Block]:
         grid = Grid(
             DIFFERS_TITLE,
             (Column("path"), Column("rounded", True), Column("full precision", True)),
+            [],
         )
         for where, shown in numbers.marked.items():
             grid.add(where, shown, numbers.full_precision(where))
@@ -318,7 +309,7 @@ def _inputs(
     columns = [Column("input"), Column("value", True)]
     if grads:
         columns.append(Column("∂L/∂input", True))
-    grid = Grid(f"Inputs{suffix}", tuple(columns))
+    grid = Grid(f"Inputs{suffix}", tuple(columns), [])
     for name, value in data["inputs"].items():
         cells: list[Cell] = [
             name,
@@ -344,7 +335,7 @@ def _neurons(
     ]
     if backprop:
         columns.append(Column(f"δ = ∂L/∂{pre}", True))
-    grid = Grid(f"Neurons{suffix}", tuple(columns))
+    grid = Grid(f"Neurons{suffix}", tuple(columns), [])
     for name, neuron in data["neurons"].items():
 
         def show(key: str, name: str = name, neuron: dict[str, Any] = neuron) -> str:
@@ -372,7 +363,7 @@ def _outputs(data: dict[str, Any], numbers: Numbers, sample: int | None, suffix:
         columns.append(Column("p = softmax(ŷ)", True))
     if targets is not None:
         columns.append(Column("target y", True))
-    grid = Grid(f"Outputs{suffix}", tuple(columns))
+    grid = Grid(f"Outputs{suffix}", tuple(columns), [])
     for name, value in data["outputs"].items():
         cells: list[Cell] = [
             name,
@@ -387,7 +378,7 @@ def _outputs(data: dict[str, Any], numbers: Numbers, sample: int | None, suffix:
 
 
 def _loss(data: dict[str, Any], numbers: Numbers) -> Grid:
-    grid = Grid("Loss", (Column("loss"), Column("formula"), Column("L", True)))
+    grid = Grid("Loss", (Column("loss"), Column("formula"), Column("L", True)), [])
     formula = f"L = {data['loss_formula']}"
     if data["batched"]:
         what = "mean" if data["reduction"] == "mean" else "sum"
@@ -409,7 +400,7 @@ def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
         columns.append(Column("∂L/∂param", True))
     if updated is not None:
         columns.append(Column(update_header(data["learning_rate"]), True))
-    grid = Grid("Params", tuple(columns))
+    grid = Grid("Params", tuple(columns), [])
     frozen = set(data.get("frozen", []))
     for name, value in data["params"].items():
         for label, index in entries(name, value):
@@ -507,7 +498,7 @@ def _check(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
         Column("explanation", wide=True),
     )
     source = data.get("answers_source")
-    grid = Grid(f"Answers ({source})" if source else "Answers", columns)
+    grid = Grid(f"Answers ({source})" if source else "Answers", columns, [])
     for answer in data["answers"]:
         where = answer_path(data, answer) or ""
         correct = numbers.cell(answer["correct"], where, answer.get("correct_exact"))
