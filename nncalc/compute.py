@@ -118,7 +118,8 @@ def check_data(
     data["command"] = "check"
     data["answers_source"] = "<stdin>" if answers == "-" else answers
     warnings = data.pop("warnings")
-    finished = _finish({"answers": judged}, [], exact=mode.exact)
+    in_fractions = mode.exact or mode.decimals is not None
+    finished = _finish({"answers": judged}, [], exact=mode.exact, fractions=in_fractions)
     if mode.exact:
         data["exact"].update(finished["exact"])
         for entry, raw in zip(finished["answers"], judged, strict=True):
