@@ -90,6 +90,8 @@ def result_data(
         full = dataclasses.replace(full, notation=mode.notation)
         shown = full if command != "forward" else _forward_only(full)
         data = shown.to_data()
+        if mode.exact:
+            data["exact"].update(_given_exactly(spec, hand.arith))
         if explain:
             data["explanation"] = _explanation(hand, trace, mode.notation, params)
         if mode.decimals is not None:
@@ -128,6 +130,20 @@ def check_data(
     data["summary"] = summary
     data["warnings"] = warnings + finished["warnings"]
     return data
+
+
+def _given_exactly(spec: Spec, arith: Arithmetic) -> dict[str, str]:
+    """The exact forms of the inputs and targets, which the data holds as the spec's floats."""
+    out: dict[str, str] = {}
+    tables = [("inputs", spec.input_names, spec.inputs)]
+    if spec.targets is not None:
+        tables.append(("targets", spec.outputs, spec.targets))
+    for key, names, values in tables:
+        for j, name in enumerate(names):
+            for sample, value in enumerate(values[:, j].tolist()):
+                where = f"{key}.{name}" + (f"[{sample}]" if spec.batched else "")
+                out[where] = str(arith.number(value))
+    return out
 
 
 def _explanation(

@@ -147,6 +147,7 @@ class Symbols:
 
 
 LOSS = Symbol("L", "L")
+Path = tuple[tuple[int, int] | None, list[tuple[int, int]]]  # (source of the use, units)
 ETA = Symbol("η", r"\eta")
 
 # --- building ---------------------------------------------------------------------------------
@@ -312,7 +313,8 @@ class Explainer:
         act = self.activation(unit)
         z = Equation().sym(self._sampled(s.act(name), sample)).eq()
         label = act.name.replace("_", r"\_")
-        z.add(f"{act.name}(", rf"\operatorname{{{label}}}(").sym(s.pre(name)).add(")")
+        z.add(f"{act.name}(", rf"\operatorname{{{label}}}(")
+        z.sym(self._sampled(s.pre(name), sample)).add(")")
         if act.elementwise:
             z.eq().add(f"{act.name}(", rf"\operatorname{{{label}}}(")
             z.num(t.pre[sample][k - 1][j], paren=False).add(")")
@@ -444,20 +446,22 @@ class Explainer:
         k, j = unit
         name = self.name_of[unit]
         act = self.activation(unit)
-        eq = Equation().sym(s.delta(name)).eq().sym(s.d(LOSS, s.pre(name))).eq()
+        mark = self._sampled
+        eq = Equation().sym(mark(s.delta(name), sample)).eq()
+        eq.sym(s.d(LOSS, mark(s.pre(name), sample))).eq()
         terms = list(self._dL_dz_terms(unit, sample))
         if act.elementwise:
             eq.sym(s.slope(act, name)).add(" · ", r" \cdot ")
-            self._dL_dz_symbols(eq, terms)
+            self._dL_dz_symbols(eq, terms, sample)
             if len(terms) <= MAX_TERMS:
                 eq.eq().num(t.slope[sample][k - 1][j]).add(" · ", r" \cdot ")
                 self._dL_dz_numbers(eq, terms, sample)
         else:
-            z = s.act(name)
+            z = mark(s.act(name), sample)
             letter = s.notation.act
             tex = Symbols._letter(letter)
             eq.sym(z).add(" · (", r" \cdot \left(")
-            self._dL_dz_symbols(eq, terms)
+            self._dL_dz_symbols(eq, terms, sample)
             eq.add(
                 f" − Σᵢ {letter}ᵢ·∂L/∂{letter}ᵢ)",
                 rf" - \sum_i {tex}_i \frac{{\partial L}}{{\partial {tex}_i}}\right)",
@@ -478,8 +482,11 @@ class Explainer:
         eq.note = self._zero_note(unit, sample)
         return eq
 
-    def _dL_dz_symbols(self, eq: Equation, terms: list[tuple[str, Any]]) -> None:
+    def _dL_dz_symbols(self, eq: Equation, terms: list[tuple[str, Any]], sample: int) -> None:
         s = self.s
+        if not terms:  # nothing reads this unit, and it is not an output
+            eq.add("0")
+            return
         if len(terms) > MAX_TERMS:
             eq.add("Σₖ wₖ δₖ", r"\sum_k w_k \delta_k")
             return
@@ -489,7 +496,7 @@ class Explainer:
             if i:
                 eq.add(" + ")
             if kind == "loss":
-                eq.sym(s.d(LOSS, s.output(self.net.output_names[what])))
+                eq.sym(self._sampled(s.d(LOSS, s.output(self.net.output_names[what])), sample))
                 continue
             dest, weight = what
             symbol, _ = self.weight_symbol(weight)
@@ -497,12 +504,15 @@ class Explainer:
                 eq.num(self.hand.arith.number(weight), paren=None)
             else:
                 eq.sym(symbol)
-            eq.add("·", " ").sym(s.delta(self.name_of[dest]))
+            eq.add("·", " ").sym(self._sampled(s.delta(self.name_of[dest]), sample))
         if len(terms) != 1:
             eq.add(")")
 
     def _dL_dz_numbers(self, eq: Equation, terms: list[tuple[str, Any]], sample: int) -> None:
         t = self.trace
+        if not terms:
+            eq.num(self.hand.arith.zero)
+            return
         if len(terms) != 1:
             eq.add("(")
         for i, (kind, what) in enumerate(terms):
@@ -641,12 +651,13 @@ class Explainer:
             )
         return None
 
-    def _paths(self, i: int) -> list[list[tuple[int, int]]] | None:
-        """Every path from a use of θ[i] to an output: lists of units, destination first.
-        None when a path meets a non-elementwise unit or an output that also feeds others."""
-        found: list[list[tuple[int, int]]] = []
+    def _paths(self, i: int) -> list[Path] | None:
+        """Every path from a use of θ[i] to an output, with the use's source (None for a bias):
+        the path lists units, destination first. None when a path meets a non-elementwise unit
+        or an output that also feeds others (its δ then is more than one chain)."""
+        found: list[Path] = []
 
-        def walk(path: list[tuple[int, int]]) -> bool:
+        def walk(source: tuple[int, int] | None, path: list[tuple[int, int]]) -> bool:
             unit = path[-1]
             if not self.activation(unit).elementwise:
                 return False
@@ -654,46 +665,40 @@ class Explainer:
             if unit in self.outputs:
                 if readers:
                     return False
-                found.append(list(path))
+                found.append((source, list(path)))
                 return len(found) <= MAX_PATHS
             for dest, _ in readers:
                 path.append(dest)
-                ok = walk(path)
+                ok = walk(source, path)
                 path.pop()
                 if not ok:
                     return False
             return True
 
-        for dest, _ in self.uses.get(i, []):
-            if not walk([dest]):
+        for dest, source in self.uses.get(i, []):
+            if not walk(source, [dest]):
                 return None
         return found
 
-    def _paths_equation(self, i: int, paths: list[list[tuple[int, int]]]) -> Equation:
+    def _paths_equation(self, i: int, paths: list[Path]) -> Equation:
         s, t = self.s, self.trace
-        label = self.labels[i]
-        w = s.name(label)
-        uses = dict(self.uses.get(i, []))  # dest → source (a shared weight: one per dest)
+        w = s.name(self.labels[i])
         eq = Equation().sym(s.d(LOSS, w)).eq()
         chains: list[list[tuple[Symbol, Num]]] = []
-        for path in paths:
+        for source, path in paths:
             top = path[-1]
-            top_name = self.name_of[top]
             chain: list[tuple[Symbol, Num]] = [
-                (s.d(LOSS, s.pre(top_name)), t.delta[0][top[0] - 1][top[1]])
+                (s.d(LOSS, s.pre(self.name_of[top])), t.delta[0][top[0] - 1][top[1]])
             ]
             for upper, lower in zip(path[::-1], path[-2::-1], strict=False):
                 lower_name = self.name_of[lower]
                 weight = next(wt for dest, wt in self.readers[lower] if dest == upper)
                 _, value = self.weight_symbol(weight)
                 chain.append((s.d(s.pre(self.name_of[upper]), s.act(lower_name)), value))
-                chain.append(
-                    (s.d(s.act(lower_name), s.pre(lower_name)), t.slope[0][lower[0] - 1][lower[1]])
-                )
-            dest = path[0]
-            source = uses[dest]
+                slope = t.slope[0][lower[0] - 1][lower[1]]
+                chain.append((s.d(s.act(lower_name), s.pre(lower_name)), slope))
             value = self.hand.arith.one if source is None else t.post[0][source[0]][source[1]]
-            chain.append((s.d(s.pre(self.name_of[dest]), w), value))
+            chain.append((s.d(s.pre(self.name_of[path[0]]), w), value))
             chains.append(chain)
         for n, chain in enumerate(chains):
             if n:
@@ -718,12 +723,12 @@ class Explainer:
         if t.updated is None:
             return eq.add(
                 f"No learning rate given: {label} is not updated",
-                rf"\text{{No learning rate given: }}{w.latex}\text{{ is not updated}}",
+                rf"&\text{{No learning rate given: }}{w.latex}\text{{ is not updated}}",
             )
         if self.hand.frozen[i]:
             return (
                 eq.sym(w)
-                .add(" is frozen: it keeps ", r"\text{ is frozen: it keeps }")
+                .add(" is frozen: it keeps ", r" &\text{ is frozen: it keeps }")
                 .num(t.theta[i], paren=False)
             )
         eq.sym(w).add(" ← ", r" &\leftarrow ").sym(w).add(" − ", " - ").sym(ETA).add(

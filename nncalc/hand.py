@@ -57,13 +57,16 @@ class Arithmetic:
         written = self.fractions.get(value)
         return written if written is not None else Fraction(repr(float(value)))
 
-    def from_float(self, value: float) -> Num:
-        """A value only floats can compute (e^a): exact arithmetic never asks for one."""
+    def from_float(self, value: float, *, settle: bool = True) -> Num:
+        """A value only floats can compute (e^a): exact arithmetic never asks for one. It is
+        rounded as written down unless `settle` is off (a step that goes on computing)."""
         if self.mode == "float":
             return float(value)
         if self.mode == "exact":
             raise AssertionError("exact arithmetic met a value only floats can compute")
-        return self.settle(Fraction(value)) if math.isfinite(value) else value
+        if not math.isfinite(value):
+            return value
+        return self.settle(Fraction(value)) if settle else Fraction(value)
 
     def settle(self, value: Num) -> Num:
         """A quantity as written down: rounded to `decimals` places in exam arithmetic."""
@@ -128,6 +131,10 @@ def correct_derivative(act: Activation, a: Num, z: Num, arith: Arithmetic) -> Nu
         return arith.one if a > 0 else arith.number(act.params["alpha"])
     if name in ("sign", "step"):
         return arith.zero
+    if name == "sigmoid":  # in terms of z, so exam arithmetic works on the rounded z exactly
+        return z * (1 - z)
+    if name == "tanh":
+        return 1 - z * z
     cell = np.array([[float(a)]])
     return arith.from_float(float(act.derivative(cell, np.array([[float(z)]]))[0, 0]))
 
@@ -178,8 +185,10 @@ class Unit(NamedTuple):
     bias: int | float | None  # θ index, constant, or no bias
 
 
-def units_of(net: Network) -> list[list[Unit]]:
+def units_of(net: Network, spec: Spec) -> list[list[Unit]]:
     """Every unit's incoming edges and bias, level by level (levels counted from 1)."""
+    # A named level adds a bias to every unit when any has one; the spec says which do.
+    biased = {n.name for n in spec.neurons if n.bias is not None}
     out: list[list[Unit]] = []
     for level in net.levels:
         affine = level.affine
@@ -215,7 +224,7 @@ def units_of(net: Network) -> list[list[Unit]]:
                         for e in range(bounds[j], bounds[j + 1])
                     ),
                     bias=weight(int(affine.bias_index[j]), affine.bias_const[j])
-                    if affine.has_bias
+                    if level.names[j] in biased
                     else None,
                 )
                 for j in range(affine.size)
@@ -256,7 +265,7 @@ class Hand:
     def __init__(self, spec: Spec, arithmetic: Arithmetic | None = None) -> None:
         self.spec = spec
         self.net = engine.network_of(spec)
-        self.units = units_of(self.net)
+        self.units = units_of(self.net, spec)
         self.arith = arithmetic or Arithmetic(fractions=spec.fractions)
         if self.arith.mode == "exact":
             refuse_inexact(spec)
@@ -281,6 +290,14 @@ class Hand:
         trace = Trace(arithmetic=a, theta=theta)
         trace.learning_rate = None if rate is None else a.number(rate)
         over = overrides or {}
+        with np.errstate(all="ignore"):  # silent, like the engine: results name non-finite values
+            self._work(trace, theta, rules, over)
+        return trace
+
+    def _work(
+        self, trace: Trace, theta: list[Num], rules: Rules, over: Mapping[Quantity, Num]
+    ) -> None:
+        a = self.arith
         self._forward(trace, theta, rules, over)
         self._backward(trace, rules, over)
         if trace.learning_rate is not None:
@@ -288,7 +305,6 @@ class Hand:
             after = Trace(arithmetic=a, theta=trace.updated)
             self._forward(after, trace.updated, CORRECT, {})
             trace.loss_after = after.loss
-        return trace
 
     # --- forward --------------------------------------------------------------------------
 
@@ -375,7 +391,8 @@ class Hand:
         loss = self.spec.loss
         value = float(loss.value(row, target)[0])
         grad = loss.gradient(row, target)[0].tolist()
-        return a.from_float(value), [a.from_float(g) for g in grad]
+        # Not rounded here: the caller rounds once, after any factor.
+        return a.from_float(value, settle=False), [a.from_float(g, settle=False) for g in grad]
 
     # --- backward -------------------------------------------------------------------------
 
@@ -429,11 +446,12 @@ class Hand:
 
     def _deltas(self, trace: Trace, s: int, k: int, g: list[Num]) -> list[Num]:
         a = self.arith
+        g = [a.settle(v) for v in g]  # ∂L/∂z as written down
         out: list[Num] = [None] * len(g)
         for act, units in self.net.levels[k - 1].groups:
             if act.elementwise:
                 for j in range(units.start, units.stop):
-                    out[j] = a.settle(trace.slope[s][k - 1][j] * a.settle(g[j]))
+                    out[j] = a.settle(trace.slope[s][k - 1][j] * g[j])
             else:  # δ_j = z_j (g_j − Σ_i z_i g_i)
                 z = trace.post[s][k][units]
                 dot = sum((zi * gi for zi, gi in zip(z, g[units], strict=True)), a.zero)

@@ -68,7 +68,9 @@ class ForwardResult:
     @cached_property
     def probabilities(self) -> Array | None:
         """softmax of the outputs, for a loss that applies it (softmax_cross_entropy)."""
-        return probabilities(self.yhat) if self.spec.loss.applies_softmax else None
+        if not self.spec.loss.applies_softmax:
+            return None
+        return probabilities(np.asarray(self.yhat, dtype=np.float64))  # floats in any arithmetic
 
     @property
     def params(self) -> dict[str, float | Array]:
@@ -91,8 +93,9 @@ class ForwardResult:
                 total += len(hits)
                 for sample, unit in hits[: max(0, MAX_KINK_WARNINGS - len(found))]:
                     name = level.names[units.start + int(unit)]
+                    value = float(a[sample, unit])
                     found.append(
-                        f"{name}{self._sample(int(sample))}: pre-activation {a[sample, unit]:g} "
+                        f"{name}{self._sample(int(sample))}: pre-activation {value:g} "
                         f"is on the kink of {activation.name}; using {activation.convention}"
                         " (PyTorch's convention)"
                     )
@@ -120,7 +123,7 @@ class ForwardResult:
         name = self.network.output_names[i]
         return [
             f"{self.spec.loss.name} expects outputs that are probabilities in [0, 1], but "
-            f"{name}{self._sample(sample)} = {self.yhat[sample, i]:g}; end the network in "
+            f"{name}{self._sample(sample)} = {float(self.yhat[sample, i]):g}; end the network in "
             "sigmoid or softmax"
         ]
 
