@@ -33,9 +33,8 @@ def explain(
     `notation` is seed, nielsen or mazur; `params` names the params to explain (all if empty).
     """
     from .compute import Mode, result_data
-    from .notation import NOTATIONS
 
-    return result_data(spec, "explain", Mode(NOTATIONS[notation], exact, decimals), lr, params)
+    return result_data(spec, "explain", Mode(_notation(notation), exact, decimals), lr, params)
 
 
 def check(
@@ -50,9 +49,16 @@ def check(
     """Judge the answers file `answers` (a path) against `spec` (`nncalc check`): the backprop
     data with "answers" (each with its verdict, correct value and diagnosis) and "summary"."""
     from .compute import Mode, check_data
+
+    return check_data(spec, answers, Mode(_notation(notation), exact, decimals), lr)
+
+
+def _notation(name: str) -> Any:
     from .notation import NOTATIONS
 
-    return check_data(spec, answers, Mode(NOTATIONS[notation], exact, decimals), lr)
+    if name not in NOTATIONS:
+        raise ValueError(f"notation must be one of {', '.join(NOTATIONS)}, got {name!r}")
+    return NOTATIONS[name]
 
 
 __all__ = [

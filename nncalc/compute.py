@@ -47,6 +47,12 @@ class Mode:
     exact: bool = False
     decimals: int | None = None  # exam arithmetic: round every written-down step
 
+    def __post_init__(self) -> None:
+        if self.exact and self.decimals is not None:
+            raise ValueError("exact and exam arithmetic exclude each other: give one")
+        if self.decimals is not None and not 0 <= self.decimals <= 15:
+            raise ValueError(f"decimals must be 0 … 15, got {self.decimals}")
+
     def arithmetic(self, spec: Spec) -> Arithmetic:
         from .hand import Arithmetic
 
@@ -83,7 +89,7 @@ def result_data(
         data = result.to_data()
         if explain:
             hand, trace = worked(spec, mode, lr)
-            data["explanation"] = _explanation(hand, trace, mode.notation, params)
+            _add_explanation(data, _explanation(hand, trace, mode.notation, params))
     else:
         hand, trace = worked(spec, mode, lr)
         full = hand.result(trace)
@@ -93,7 +99,7 @@ def result_data(
         if mode.exact:
             data["exact"].update(_given_exactly(spec, hand.arith))
         if explain:
-            data["explanation"] = _explanation(hand, trace, mode.notation, params)
+            _add_explanation(data, _explanation(hand, trace, mode.notation, params))
         if mode.decimals is not None:
             reference = engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
             data["rounding"] = {
@@ -153,6 +159,17 @@ def _explanation(
 
     chosen = select(hand.net, params, hand.spec.source)
     return explanation(hand, trace, notation, chosen, forward=not params)
+
+
+def _add_explanation(data: dict[str, Any], explained: dict[str, Any]) -> None:
+    """The derivations into the data, with a warning when some of their numbers are not finite
+    (they are null, like every other non-finite value)."""
+    data["explanation"] = explained
+    numbers = (n for s in explained["sections"] for e in s["equations"] for n in e["numbers"])
+    if any(n is None for n in numbers):
+        data["warnings"].append(
+            "non-finite values in the derivations are shown as n/a (null in JSON)"
+        )
 
 
 def _forward_only(result: BackpropResult) -> ForwardResult:

@@ -11,6 +11,7 @@ so every format prints the same derivation at its own precision, exactly or roun
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,7 +19,7 @@ from typing import Any
 
 from .activations import Activation
 from .errors import Problem, SpecError, choice_hint
-from .hand import Hand, Num, Trace
+from .hand import Hand, Num, Trace, correct_derivative
 from .notation import Notation
 from .render.tex import math_name
 
@@ -69,7 +70,7 @@ class Equation:
         out: dict[str, Any] = {
             "text": self.text,
             "latex": self.latex,
-            "numbers": [float(v) + 0.0 for v in self.numbers],
+            "numbers": [_plain(v) for v in self.numbers],
         }
         if exact:
             out["exact"] = [str(Fraction(v)) for v in self.numbers]
@@ -80,10 +81,19 @@ class Equation:
             offset = len(self.numbers)
             shift = _shift(offset)
             out["note"] = {"text": shift(self.note.text), "latex": shift(self.note.latex)}
-            out["numbers"] += [float(v) + 0.0 for v in self.note.numbers]
+            out["numbers"] += [_plain(v) for v in self.note.numbers]
             if exact:
                 out["exact"] += [str(Fraction(v)) for v in self.note.numbers]
         return out
+
+
+def _plain(value: Num) -> float | None:
+    """A number for the data: a float (−0 as 0), or None when it is not finite."""
+    try:
+        number = float(value)
+    except OverflowError:  # a fraction beyond float range
+        return None
+    return number + 0.0 if math.isfinite(number) else None
 
 
 def _shift(offset: int) -> Any:
@@ -537,10 +547,23 @@ class Explainer:
         act = self.activation(unit)
         slope = t.slope[sample][k - 1][j]
         a = t.pre[sample][k - 1][j]
-        pre = s.pre(name)
+        pre = self._sampled(s.pre(name), sample)
+        label = _tex_text(act.name)
         note = Equation()
+        arith = self.hand.arith
         if act.elementwise and slope == 0:
-            note.sym(s.slope(act, name)).add(" = 0 because ", r" = 0 \text{ because } ")
+            exact_slope = correct_derivative(act, a, t.post[sample][k][j], arith)
+            note.sym(s.slope(act, name))
+            if exact_slope != 0:  # exam arithmetic rounded a small slope to 0
+                return (
+                    note.add(" = ")
+                    .num(exact_slope, paren=False)
+                    .add(
+                        f", which rounds to 0 at {_places(arith.decimals)}",
+                        rf"\text{{, which rounds to 0 at {_places(arith.decimals)}}}",
+                    )
+                )
+            note.add(" = 0 because ", r" = 0 \text{ because } ")
             if act.name == "relu" and a < 0:
                 note.sym(pre).add(" = ").num(a, paren=False).add(
                     " < 0: the unit is dead and passes no gradient",
@@ -555,18 +578,30 @@ class Explainer:
             elif act.name in ("sign", "step"):
                 note.add(
                     f"{act.name} is flat wherever it has a derivative",
-                    rf"\text{{{act.name} is flat wherever it has a derivative}}",
+                    rf"\text{{{label} is flat wherever it has a derivative}}",
                 )
             else:
                 note.sym(pre).add(" = ").num(a, paren=False).add(
-                    f" is where {act.name} is flat", rf"\text{{ is where {act.name} is flat}}"
+                    f" is where {act.name} is flat", rf"\text{{ is where {label} is flat}}"
                 )
             return note
         if t.dL_dz[sample][k][j] == 0:
-            d = s.d(LOSS, s.act(name))
+            d = s.d(LOSS, self._sampled(s.act(name), sample))
             return note.sym(d).add(
                 " = 0: no gradient reaches this unit from above",
                 r" = 0\text{: no gradient reaches this unit from above}",
+            )
+        if arith.mode == "round":  # f′(a)·∂L/∂z is not 0, but rounds to 0
+            product = slope * t.dL_dz[sample][k][j] if act.elementwise else None
+            if product is not None:
+                note.sym(s.slope(act, name)).add(" · ", r" \cdot ")
+                note.sym(s.d(LOSS, self._sampled(s.act(name), sample))).add(" = ")
+                note.num(product, paren=False)
+            else:
+                note.sym(self._sampled(s.delta(name), sample))
+            return note.add(
+                f" rounds to 0 at {_places(arith.decimals)}",
+                rf"\text{{ rounds to 0 at {_places(arith.decimals)}}}",
             )
         return None
 
@@ -639,10 +674,11 @@ class Explainer:
         dest, source, sample = terms[0]
         t, s = self.trace, self.s
         if t.delta[sample][dest[0] - 1][dest[1]] == 0:
-            note = self._zero_note(dest, sample) or Equation()
-            name = self.name_of[dest]
-            lead = Equation().sym(s.delta(name)).add(" = 0: ", r" = 0\text{: }")
-            return _join(lead, note)
+            why = self._zero_note(dest, sample)
+            lead = Equation().sym(self._sampled(s.delta(self.name_of[dest]), sample))
+            if why is None:
+                return lead.add(" = 0", " = 0")
+            return _join(lead.add(" = 0: ", r" = 0\text{: }"), why)
         if source is not None and t.post[sample][source[0]][source[1]] == 0:
             return (
                 Equation()
@@ -746,6 +782,17 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 def _sup(sample: int) -> str:
     """The sample marker of a batched quantity: ⁽²⁾."""
     return f"⁽{str(sample).translate(_SUPERSCRIPTS)}⁾"
+
+
+def _places(decimals: int | None) -> str:
+    return "1 decimal" if decimals == 1 else f"{decimals} decimals"
+
+
+def _tex_text(text: str) -> str:
+    """User or registry text inside LaTeX's \\text{…}."""
+    from .render.tex import escape
+
+    return escape(text)
 
 
 def _join(first: Equation, second: Equation) -> Equation:

@@ -28,7 +28,7 @@ from . import activations, engine, losses
 from .activations import Activation
 from .errors import Problem, SpecError
 from .network import Dense, Network
-from .results import BackpropResult
+from .results import BackpropResult, to_float
 from .spec import Spec
 
 Num: TypeAlias = Any  # float, or Fraction in exact and exam arithmetic
@@ -135,8 +135,8 @@ def correct_derivative(act: Activation, a: Num, z: Num, arith: Arithmetic) -> Nu
         return z * (1 - z)
     if name == "tanh":
         return 1 - z * z
-    cell = np.array([[float(a)]])
-    return arith.from_float(float(act.derivative(cell, np.array([[float(z)]]))[0, 0]))
+    cell = np.array([[to_float(a)]])
+    return arith.from_float(float(act.derivative(cell, np.array([[to_float(z)]]))[0, 0]))
 
 
 def value_of(act: Activation, a: Num, arith: Arithmetic) -> Num:
@@ -152,7 +152,7 @@ def value_of(act: Activation, a: Num, arith: Arithmetic) -> Num:
         return arith.one if a > 0 else -arith.one if a < 0 else arith.zero
     if name == "step":
         return arith.one if a >= 0 else arith.zero
-    return arith.from_float(float(act.value(np.array([[float(a)]]))[0, 0]))
+    return arith.from_float(float(act.value(np.array([[to_float(a)]]))[0, 0]))
 
 
 Derivative = Callable[[Activation, Num, Num, Arithmetic], Num]
@@ -365,7 +365,7 @@ class Hand:
                     z[j] = a.settle(value_of(act, pre[j], a))
                     slope[j] = a.settle(rules.derivative(act, pre[j], z[j], a))
             else:  # softmax over the group
-                values = act.value(np.array([[float(v) for v in pre[units]]]))[0].tolist()
+                values = act.value(np.array([[to_float(v) for v in pre[units]]]))[0].tolist()
                 z[units] = [a.from_float(v) for v in values]
         return z, slope
 
@@ -386,8 +386,8 @@ class Hand:
             return sum((abs(d) for d in diff), a.zero) / n, [g / n for g in sign]
         if name == "output":
             return sum(yhat, a.zero), [a.one for _ in yhat]
-        row = np.array([[float(v) for v in yhat]])
-        target = np.array([[float(v) for v in y]])
+        row = np.array([[to_float(v) for v in yhat]])
+        target = np.array([[to_float(v) for v in y]])
         loss = self.spec.loss
         value = float(loss.value(row, target)[0])
         grad = loss.gradient(row, target)[0].tolist()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,6 +27,8 @@ from .render.numbers import fmt
 from .spec import Spec, is_fraction
 from .yamlio import Document, parse, read_text
 
+_FLOAT_MAX = Fraction(sys.float_info.max)
+_DIGITS = re.compile(r"[0-9]+").fullmatch
 RELATIVE_SLACK = Fraction(1, 10**9)  # besides rounding: float noise in the correct value
 
 # --- the mistakes a wrong answer is tested against ---------------------------------------------
@@ -234,15 +237,20 @@ class _Reader:
         self.kinds = kinds_for(notation)
         self.notation = notation
         self.problems: list[Problem] = list(doc.problems)
+        self.yaml_positions = {(p.line, p.column) for p in doc.problems}
         self.labels = {label: i for i, label in enumerate(param_labels(hand.net))}
         self.units = hand.net.unit_of
         self.depth = len(hand.net.levels)
 
     def error(self, key: Any, message: str, *, at_key: bool = True) -> None:
-        self.problems.append(self.doc.problem((key,), message, key=at_key))
+        problem = self.doc.problem((key,), message, key=at_key)
+        if (problem.line, problem.column) not in self.yaml_positions:  # said there already
+            self.problems.append(problem)
 
     def answers(self) -> list[Answer]:
         data = self.doc.data
+        if self.doc.problems and not (isinstance(data, dict) and data):
+            raise SpecError(self.problems)  # the YAML's own problems say what is wrong
         if not isinstance(data, dict) or not data:
             what = "empty" if data is None or data == {} else "not a mapping"
             self.problems.append(
@@ -271,7 +279,7 @@ class _Reader:
             return None
         kind, name, sample, quantity, rank = parsed
         number, text = written
-        line, column = self.doc.locate((key,))
+        line, column = self.doc.locate((key,), key=True)  # the key: an alias's value is elsewhere
         return Answer(
             key, kind, name, sample, quantity, rank, number, text, Fraction(0), line, column
         )
@@ -295,8 +303,14 @@ class _Reader:
             if q == 0:
                 self.error(key, f"{key}: '{value}' divides by zero", at_key=False)
                 return None
-            return Fraction(p, q), value
-        return Fraction(repr(value) if isinstance(value, float) else value), self.text(key, value)
+            number, text = Fraction(p, q), value
+        else:
+            number = Fraction(repr(value) if isinstance(value, float) else value)
+            text = self.text(key, value)
+        if abs(number) > _FLOAT_MAX:
+            self.error(key, f"{key}: {text[:20]}… is too large for a number", at_key=False)
+            return None
+        return number, text
 
     def text(self, key: str, value: int | float) -> str:
         """The number exactly as written in the file (4.50 keeps its two decimals)."""
@@ -312,17 +326,19 @@ class _Reader:
     def quantity(
         self, key: str
     ) -> tuple[str, str | None, int | None, Quantity, tuple[int, ...]] | None:
-        base, at, sample_text = key.partition("@")
-        sample: int | None = None
-        spec = self.spec
-        if at:
-            if not sample_text.isdigit() or not 1 <= int(sample_text) <= spec.batch_size:
-                allowed = f"1 … {spec.batch_size}" if spec.batched else "none (one sample)"
-                self.error(
-                    key, f"'{key}': sample '{sample_text}' does not exist; samples: {allowed}"
+        base, sample = key, None
+        head, at, tail = key.rpartition("@")
+        if at and not self._names_something(key):  # a name may itself hold an '@'
+            base = head
+            if not _DIGITS(tail) or not 1 <= int(tail) <= self.spec.batch_size:
+                allowed = (
+                    f"samples are 1 … {self.spec.batch_size}"
+                    if self.spec.batched
+                    else f"the spec has one sample: write {head} (or {head}@1)"
                 )
+                self.error(key, f"'{key}': there is no sample '{tail}'; {allowed}")
                 return None
-            sample = int(sample_text) - 1
+            sample = int(tail) - 1
         if base in ("loss", "L"):
             if sample is not None:
                 return "sample_loss", None, sample, ("sample_loss", sample), (3000,)
@@ -342,6 +358,11 @@ class _Reader:
         if kind in ("gradient", "updated"):
             return self.param(key, kind, name, sample)
         return self.neuron(key, prefix, kind, name, sample)
+
+    def _names_something(self, key: str) -> bool:
+        """Is `key`, '@' and all, a quantity of a neuron or param that exists?"""
+        prefix, dot, name = key.partition(".")
+        return bool(dot) and prefix in self.kinds and (name in self.units or name in self.labels)
 
     def param(self, key: str, kind: str, name: str, sample: int | None) -> Parsed | None:
         if sample is not None:

@@ -93,7 +93,7 @@ class ForwardResult:
                 total += len(hits)
                 for sample, unit in hits[: max(0, MAX_KINK_WARNINGS - len(found))]:
                     name = level.names[units.start + int(unit)]
-                    value = float(a[sample, unit])
+                    value = to_float(a[sample, unit])
                     found.append(
                         f"{name}{self._sample(int(sample))}: pre-activation {value:g} "
                         f"is on the kink of {activation.name}; using {activation.convention}"
@@ -123,8 +123,8 @@ class ForwardResult:
         name = self.network.output_names[i]
         return [
             f"{self.spec.loss.name} expects outputs that are probabilities in [0, 1], but "
-            f"{name}{self._sample(sample)} = {float(self.yhat[sample, i]):g}; end the network in "
-            "sigmoid or softmax"
+            f"{name}{self._sample(sample)} = {to_float(self.yhat[sample, i]):g}; end the "
+            "network in sigmoid or softmax"
         ]
 
     def _sample(self, index: int) -> str:
@@ -279,6 +279,14 @@ def _weight(w: str | float) -> str:
     return f"({exact(w)})" if w < 0 else exact(w)
 
 
+def to_float(value: Any) -> float:
+    """A number of any arithmetic as a float; a fraction beyond float range becomes ±inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:
     return {n: v.tolist() if isinstance(v, np.ndarray) else v for n, v in params.items()}
 
@@ -301,7 +309,7 @@ def _finish(
         if isinstance(value, rational):
             if exact:
                 written[path] = str(value)
-            value = float(value)  # type: ignore[arg-type]  # a Fraction
+            value = to_float(value)
         if isinstance(value, float):
             if math.isfinite(value):
                 return value + 0.0  # −0.0 + 0.0 is 0.0

@@ -328,7 +328,7 @@ def parse(text: str, source: str) -> Document:
                         source,
                         extra.start_mark.line + 1,
                         extra.start_mark.column + 1,
-                        "a spec is one YAML document; remove the second one (after '---')",
+                        "the file must be one YAML document; remove the second one (after '---')",
                     )
                 ]
             )
@@ -344,7 +344,7 @@ def parse(text: str, source: str) -> Document:
     except _TooBig:
         message = (
             f"the YAML expands to more than {MAX_VALUES:,} values (through aliases?); "
-            "a network spec never needs that many"
+            "no network spec or answers file needs that many"
         )
         raise SpecError([Problem(source, 1, 1, message)]) from None
     finally:
@@ -353,7 +353,7 @@ def parse(text: str, source: str) -> Document:
 
 
 def read_text(path: str | Path) -> str:
-    """The text of a spec file ('-' is standard input), as UTF-8 with an optional BOM."""
+    """The text of a spec or answers file ('-' is standard input), as UTF-8 with an optional BOM."""
     import sys
 
     stdin = str(path) == "-"
@@ -363,7 +363,7 @@ def read_text(path: str | Path) -> str:
     except FileNotFoundError:
         raise SpecError([Problem(source, 0, 0, "no such file")]) from None
     except IsADirectoryError:
-        raise SpecError([Problem(source, 0, 0, "is a directory, not a spec file")]) from None
+        raise SpecError([Problem(source, 0, 0, "is a directory, not a file")]) from None
     except PermissionError:
         raise SpecError([Problem(source, 0, 0, "permission denied")]) from None
     except OSError as exc:

@@ -300,15 +300,8 @@ def test_json_lists_every_answer_with_its_place_and_values(tmp_path: Path) -> No
     for entry in rows:
         assert set(entry) >= ANSWER_KEYS, ANSWER_KEYS - set(entry)
         assert isinstance(entry["explanation"], str)
-    # (line, column) of each value: "a.h1: " is 6 characters, "z.o:   " 7, "loss: " 6, …
-    assert [(e["line"], e["column"]) for e in rows] == [
-        (1, 7),
-        (2, 8),
-        (3, 7),
-        (4, 10),
-        (5, 10),
-        (6, 10),
-    ]
+    # (line, column) of each answer's key, where its line starts
+    assert [(e["line"], e["column"]) for e in rows] == [(n, 1) for n in range(1, 7)]
     a_h1, z_o, loss, delta_o, grad_w3, grad_w1 = rows
     assert (a_h1["kind"], a_h1["name"], a_h1["sample"]) == ("pre_activation", "h1", None)
     assert (z_o["kind"], z_o["name"]) == ("activation", "o")
@@ -810,7 +803,7 @@ def test_bad_values(tmp_path: Path, value: str, column: int, message: str) -> No
 def test_unknown_sample(tmp_path: Path) -> None:
     (problem,) = refused(tmp_path, "a.h1@9: 1\n", spec=BATCH)
     assert problem == (
-        f"{tmp_path / 'answers.yaml'}:1:1: 'a.h1@9': sample '9' does not exist; samples: 1 … 2"
+        f"{tmp_path / 'answers.yaml'}:1:1: 'a.h1@9': there is no sample '9'; samples are 1 … 2"
     )
 
 
@@ -1024,3 +1017,23 @@ def test_hexadecimal_answer_text(tmp_path: Path) -> None:
     entry = entries(tmp_path, "a.h1: 0x4\n")["a.h1"]
     assert entry["answer"] == 4.0
     assert entry["answer_text"] in ("0x4", "4")
+
+
+def test_an_alias_answer_is_placed_at_its_own_key(tmp_path: Path) -> None:
+    # z.h1's value is the anchor's, on line 1; the answer itself is on line 2
+    _, data = judge(tmp_path, "a.h1: &x 4\nz.h1: *x\n")
+    assert [(e["line"], e["column"]) for e in data["answers"]] == [(1, 1), (2, 1)]
+
+
+def test_names_holding_an_at_sign_are_answers_not_samples(tmp_path: Path) -> None:
+    spec = LINEAR.replace("{w: 2}", '{"w@1": 2}').replace("{x: w}", '{x: "w@1"}')
+    # ∂L/∂w = −(5 − 2)·1 = −3
+    code, data = judge(tmp_path, '"grad.w@1": -3\n', spec=spec)
+    assert code == 0, data["answers"]
+    assert data["answers"][0]["name"] == "w@1"
+
+
+@pytest.mark.parametrize("answers", ["loss: 1" + "0" * 400 + "\n", "a.h1@²: 4\n"])
+def test_hostile_numbers_and_samples_are_refused(tmp_path: Path, answers: str) -> None:
+    (problem,) = refused(tmp_path, answers)
+    assert problem.startswith(f"{tmp_path / 'answers.yaml'}:1:")

@@ -190,3 +190,116 @@ def test_a_title_with_control_characters_is_refused(tmp_path: Path) -> None:
     )
     assert code == 2 and out == ""
     assert ":1:8: title: the title must be printable text" in err
+
+
+# --- homework mode ------------------------------------------------------------------------------
+
+LEAKY_DEAD = (
+    "inputs: {x: 1}\nparams: {w: -1, v: 1}\n"
+    "neurons:\n  h: {from: {x: w}, activation: {name: leaky_relu, alpha: 0}}\n"
+    "  o: {from: {h: v}, activation: identity}\ntarget: {o: 1}\n"
+)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdflatex"), reason="needs pdflatex")
+def test_a_flat_leaky_relu_note_compiles(tmp_path: Path) -> None:
+    # alpha = 0 and a = −1 < 0: leaky_relu′(a) = 0, and the note names leaky_relu in \text{}
+    import subprocess
+
+    code, out, _ = _run(tmp_path, LEAKY_DEAD, "explain", "-f", "latex", "--standalone")
+    assert code == 0
+    assert r"leaky\_relu is flat" in out
+    (tmp_path / "x.tex").write_text(out, encoding="utf-8")
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "x.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_a_slope_rounded_to_zero_says_so(tmp_path: Path) -> None:
+    # leaky_relu′(−1) = 0.01 is 0.0 at 1 decimal: δ_h = 0 because of the rounding, not flatness
+    spec = LEAKY_DEAD.replace("alpha: 0}", "alpha: 0.01}")
+    code, out, _ = _run(tmp_path, spec, "explain", "--round", "1")
+    assert code == 0
+    assert "leaky_relu′(a_h) = 0.01, which rounds to 0 at 1 decimal" in out
+
+
+NOT_FINITE = (
+    "inputs: {x: 2}\nparams: {w: 1}\nneurons: {o: {from: {x: w}, activation: identity}}\n"
+    "target: {o: 1}\nloss: bce\n"
+)
+
+
+def test_derivations_with_non_finite_numbers_are_strict_json(tmp_path: Path) -> None:
+    import json
+
+    code, out, _ = _run(tmp_path, NOT_FINITE, "explain", "-f", "json")
+    assert code == 0
+    data = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))
+    numbers = [
+        n for s in data["explanation"]["sections"] for e in s["equations"] for n in e["numbers"]
+    ]
+    assert None in numbers
+    assert any("derivations" in w for w in data["warnings"])
+    code, out, _ = _run(tmp_path, NOT_FINITE, "explain")
+    assert "n/a" in out and "nan" not in out
+
+
+@pytest.mark.parametrize("mode", [["--exact"], ["--round", "2"]])
+def test_values_beyond_float_range_in_fractions_are_null(tmp_path: Path, mode: list[str]) -> None:
+    import json
+
+    spec = (
+        "inputs: {x: 1e200}\nparams: {w: 1e200}\n"
+        "neurons: {o: {from: {x: w}, activation: identity}}\ntarget: {o: 1}\nlearning_rate: 1\n"
+    )
+    for command in ("backprop", "explain"):
+        code, out, _ = _run(tmp_path, spec, command, *mode, "-f", "json")
+        assert code == 0
+        data = json.loads(out)
+        assert data["loss"] is None
+        if mode == ["--exact"]:  # the exact value is still there
+            assert data["exact"]["neurons.o.pre_activation"] == str(10**400)
+
+
+def test_exam_arithmetic_shows_given_numbers_as_written(tmp_path: Path) -> None:
+    spec = (
+        "inputs: {x: 0.25}\nparams: {w: 0.15, b: 0.05}\n"
+        "neurons: {o: {from: {x: w}, bias: b, activation: identity}}\n"
+        "target: {o: 1}\nlearning_rate: 0.5\n"
+    )
+    code, out, _ = _run(tmp_path, spec, "backprop", "--round", "1", "--explain")
+    assert code == 0
+    # a = 0.25·0.15 + 0.05 = 0.0875 → 0.1; the given 0.25, 0.15, 0.05 and 0.5 as written
+    assert "a_o = x·w + b = (0.25)(0.15) + 0.05 = 0.1" in out
+    assert " 0.15 " in out and " 0.25" in out
+
+
+def test_a_sample_of_a_one_sample_spec(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a.h1@2: 4\n", encoding="utf-8")
+    spec = Path(__file__).resolve().parent.parent / "examples" / "homework.yaml"
+    result = runner.invoke(app, ["check", str(spec), str(tmp_path / "a.yaml")])
+    assert result.exit_code == 2
+    assert "the spec has one sample: write a.h1 (or a.h1@1)" in result.stderr
+
+
+def test_a_yaml_problem_in_an_answers_file_is_not_called_empty(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("<<: {a.h1: 4}\n", encoding="utf-8")
+    spec = Path(__file__).resolve().parent.parent / "examples" / "homework.yaml"
+    result = runner.invoke(app, ["check", str(spec), str(tmp_path / "a.yaml")])
+    assert result.exit_code == 2
+    assert "merge" in result.stderr
+    assert "empty" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"exact": True, "decimals": 2}, {"decimals": -1}, {"notation": "bogus"}],
+)
+def test_library_modes_are_checked(options: dict[str, object]) -> None:
+    spec = nncalc.load_spec(Path(__file__).resolve().parent.parent / "examples" / "homework.yaml")
+    with pytest.raises(ValueError):
+        nncalc.explain(spec, **options)  # type: ignore[arg-type]

@@ -96,7 +96,7 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
 def test_a_second_document_is_an_error() -> None:
     with pytest.raises(SpecError) as caught:
         parse("a: 1\n---\nb: 2\n", "two.yaml")
-    assert str(caught.value).startswith("two.yaml:2:1: a spec is one YAML document")
+    assert str(caught.value).startswith("two.yaml:2:1: the file must be one YAML document")
 
 
 def test_an_unknown_alias_is_located() -> None:

@@ -89,6 +89,10 @@ def _latex_number(text: str) -> str:
     return text
 
 
+# Sections of the data the spec gives rather than the computation: shown as written.
+GIVEN = ("inputs", "targets", "params", "learning_rate")
+
+
 class Numbers:
     """Shows the numbers of one result's data: in float mode with `precision` significant
     digits; in exact mode as the fraction (and its decimal); in round mode with exactly the
@@ -122,6 +126,8 @@ class Numbers:
             if "/" not in fraction:
                 return fraction
             return f"{fraction} ({fmt(value, self.precision)})"
+        if self.mode == "round" and where.partition(".")[0].partition("[")[0] in GIVEN:
+            return exact(value)  # given, not computed: as written, never rounded for show
         text = self.plain(value)
         if self.mode == "round" and where in self.differs:
             self.marked[where] = text
@@ -133,6 +139,11 @@ class Numbers:
         alone ('9/2', '\\frac{9}{2}')."""
         if self.mode == "exact" and fraction is not None and value is not None:
             return fraction, _latex_fraction(fraction)
+        if self.mode == "round" and value is not None:
+            # An equation mixes given numbers (as written) with computed ones (already rounded
+            # to the decimals): the shortest form shows each truthfully.
+            text = exact(value)
+            return text, _latex_number(text)
         text = self.plain(value)
         return text, _latex_number(text)
 
