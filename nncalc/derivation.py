@@ -12,7 +12,7 @@ so every format prints the same derivation at its own precision, exactly or roun
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -212,47 +212,28 @@ class Explainer:
         exact = self.hand.arith.mode == "exact"
         needed = self._downstream({dest for i in params for dest, _ in self.uses.get(i, [])})
         out: list[dict[str, Any]] = []
-        batch = self.spec.batch_size
+        s = self.s
         for k, units in enumerate(self.units, start=1):
             for j in range(len(units) if forward else 0):
                 name = self.name_of[(k, j)]
-                for sample in range(batch):
-                    title = f"{self.s.pre(name).text} and {self.s.act(name).text}"
-                    latex = f"{self.s.pre(name).latex},\\ {self.s.act(name).latex}"
-                    if self.spec.batched:
-                        title += f", sample {sample + 1}"
-                        latex += rf"\text{{, sample {sample + 1}}}"
-                    out.append(
-                        self._section(
-                            "forward",
-                            name,
-                            sample if self.spec.batched else None,
-                            title,
-                            latex,
-                            self.forward_equations((k, j), sample),
-                        )
-                    )
+                out += self._unit_sections(
+                    "forward",
+                    (k, j),
+                    f"{s.pre(name).text} and {s.act(name).text}",
+                    f"{s.pre(name).latex},\\ {s.act(name).latex}",
+                    self.forward_equations,
+                )
         out.append(self._section("loss", None, None, "Loss", "L", self.loss_equations()))
         for k in range(len(self.units), 0, -1):
             for j in range(len(self.units[k - 1])):
-                if (k, j) not in needed:
-                    continue
-                name = self.name_of[(k, j)]
-                for sample in range(batch):
-                    title = f"δ of {name}"
-                    latex = rf"\delta_{{{math_name(name)}}}"
-                    if self.spec.batched:
-                        title += f", sample {sample + 1}"
-                        latex += rf"\text{{, sample {sample + 1}}}"
-                    out.append(
-                        self._section(
-                            "delta",
-                            name,
-                            sample if self.spec.batched else None,
-                            title,
-                            latex,
-                            [self.delta_equation((k, j), sample)],
-                        )
+                if (k, j) in needed:
+                    name = self.name_of[(k, j)]
+                    out += self._unit_sections(
+                        "delta",
+                        (k, j),
+                        f"δ of {name}",
+                        rf"\delta_{{{math_name(name)}}}",
+                        lambda unit, sample: [self.delta_equation(unit, sample)],
                     )
         for i in params:
             label = self.labels[i]
@@ -261,6 +242,27 @@ class Explainer:
         for section in out:
             section["equations"] = [eq.data(exact) for eq in section["equations"]]
         return out
+
+    def _unit_sections(
+        self,
+        kind: str,
+        unit: tuple[int, int],
+        title: str,
+        latex: str,
+        equations: Callable[[tuple[int, int], int], list[Equation]],
+    ) -> Iterator[dict[str, Any]]:
+        """One section of a unit per sample, titled with the sample in a batch."""
+        batched = self.spec.batched
+        for sample in range(self.spec.batch_size):
+            suffix = f", sample {sample + 1}" if batched else ""
+            yield self._section(
+                kind,
+                self.name_of[unit],
+                sample if batched else None,
+                title + suffix,
+                latex + (rf"\text{{{suffix}}}" if batched else ""),
+                equations(unit, sample),
+            )
 
     @staticmethod
     def _section(
