@@ -17,7 +17,7 @@ from typing import Annotated, Any, NamedTuple
 import typer
 
 from . import __version__
-from .errors import SpecError
+from .errors import Problem, SpecError
 from .render import Format, Options, renderer
 
 EXIT_WRONG = 1  # check: some answer is wrong
@@ -188,21 +188,69 @@ def backprop(
     exact: ExactOpt = False,
     decimals: RoundOpt = None,
     standalone: StandaloneOpt = False,
+    emit_spec: Annotated[
+        bool,
+        typer.Option(
+            "--emit-spec",
+            help="Write the spec with the updated params (to stdout, or to --output).",
+        ),
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="With --emit-spec: the file to write."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --output: replace an existing file.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forward and backward pass: deltas, every param's gradient and one SGD step."""
     mode = _mode(notation, exact, decimals)
+    if (output is not None or force) and not emit_spec:
+        raise typer.BadParameter("applies with --emit-spec only", param_hint="--output/--force")
+    loaded: list[Any] = []
 
     def compute() -> dict[str, Any]:
         from . import load_spec
         from .compute import Command, result_data
 
         command: Command = "explain" if explain else "backprop"
-        data = result_data(load_spec(spec, exact=exact), command, mode.build(), lr)
+        loaded.append(load_spec(spec, exact=exact))
+        data = result_data(loaded[0], command, mode.build(), lr)
         data["command"] = "backprop"
         return data
 
-    _run(compute, _Output(fmt, precision, standalone, debug))
+    def updated_spec(data: dict[str, Any]) -> str:
+        from .emit import emit, updated_params
+
+        if data["updated"] is None:
+            raise SpecError(
+                [
+                    Problem(
+                        data["source"],
+                        0,
+                        0,
+                        "--emit-spec writes the updated params, but there is no update without "
+                        "a learning rate; give --lr or learning_rate in the spec",
+                    )
+                ]
+            )
+        return emit(loaded[0], updated_params(data))
+
+    if not emit_spec:
+        _run(compute, _Output(fmt, precision, standalone, debug))
+    elif output is None:
+        _run(
+            compute, _Output(fmt, precision, standalone, debug), render=lambda d, _: updated_spec(d)
+        )
+    else:
+        from .emit import write_new
+
+        _run(
+            compute,
+            _Output(fmt, precision, standalone, debug),
+            after=lambda d: write_new(output, updated_spec(d), force=force),
+        )
 
 
 @app.command()
@@ -275,8 +323,17 @@ def check(
         raise typer.Exit(EXIT_WRONG)
 
 
-def _run(compute: Callable[[], dict[str, Any]], out: _Output) -> dict[str, Any]:
-    """Compute, render, then write: nothing reaches stdout unless everything succeeded."""
+def _run(
+    compute: Callable[[], dict[str, Any]],
+    out: _Output,
+    *,
+    render: Callable[[dict[str, Any], Options], str] | None = None,
+    after: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Compute, render, then write: nothing reaches stdout unless everything succeeded.
+
+    `render` replaces the format's renderer; `after` runs once the text is ready (it writes a
+    file, say) and may still fail with a SpecError before anything is printed."""
     fmt, debug = out.fmt, out.debug
     if out.standalone and fmt is not Format.latex:
         raise typer.BadParameter("applies to --format latex only", param_hint="--standalone")
@@ -289,7 +346,9 @@ def _run(compute: Callable[[], dict[str, Any]], out: _Output) -> dict[str, Any]:
             width=shutil.get_terminal_size().columns if terminal else None,
             standalone=out.standalone,
         )
-        text = renderer(fmt)(data, options)
+        text = (render or renderer(fmt))(data, options)
+        if after is not None:
+            after(data)
     except SpecError as exc:
         for problem in exc.problems:
             _stderr(str(problem))

@@ -1,0 +1,190 @@
+"""A spec written back as YAML, with new param values: the step a student takes next.
+
+The spec is written in its own form (named or layered) with its names and order, every number in
+its shortest form that reads back as the same float, so loading the written spec reproduces the
+numbers exactly. Comments and YAML layout of the original are not kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .activations import Activation
+from .errors import Problem, SpecError
+from .render.numbers import exact
+from .spec import Spec
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")  # a name YAML reads back as itself
+_SPECIAL = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "nan"}
+
+
+def name(text: str) -> str:
+    """A name as a YAML key or value: plain when it reads back as the same text, else quoted."""
+    if _PLAIN.match(text) and text.lower() not in _SPECIAL:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def number(value: float | Fraction) -> str:
+    """Shortest text that reads back as the same float; a fraction with no finite decimal is
+    written as the string "p/q", which a spec reads exactly."""
+    if isinstance(value, Fraction):
+        q = value.denominator
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if q != 1:
+            return f'"{value}"'
+        value = float(value) if abs(value.numerator) < 2**53 else value
+        if isinstance(value, Fraction):
+            return f'"{value}"'
+    return exact(float(value))
+
+
+def _mapping(items: Iterable[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{name(k)}: {v}" for k, v in items) + "}"
+
+
+def _list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(values) + "]"
+
+
+def _vector(values: NDArray[Any] | list[float]) -> str:
+    return _list(number(v) for v in np.ravel(values).tolist())
+
+
+def _activation(act: Activation, given: Callable[[float], str]) -> str:
+    changed = {k: v for k, v in act.params.items() if act.defaults.get(k) != v}
+    if not changed:
+        return act.name
+    return _mapping([("name", act.name), *((k, given(v)) for k, v in changed.items())])
+
+
+def emit(spec: Spec, params: Mapping[str, float | NDArray[np.float64]]) -> str:
+    """The YAML text of `spec` with `params` in place of its own param values."""
+
+    def given(value: float) -> str:  # a number as the spec wrote it: a "p/q" stays one
+        return number(spec.fractions.get(value, value))
+
+    def weight(w: str | float) -> str:
+        return name(w) if isinstance(w, str) else given(w)
+
+    lines: list[str] = []
+    if spec.title is not None:
+        lines.append(f"title: {json.dumps(spec.title, ensure_ascii=False)}")
+    lines += _data_lines(spec)
+    if spec.form == "named":
+        lines.append(
+            "params: " + _mapping((n, number(params[n])) for n in spec.params)  # type: ignore[arg-type]
+        )
+        lines.append("neurons:")
+        for neuron in spec.neurons:
+            fields = [("from", _mapping((s, weight(w)) for s, w in neuron.terms))]
+            if neuron.bias is not None:
+                fields.append(("bias", weight(neuron.bias)))
+            fields.append(("activation", _activation(neuron.activation, given)))
+            lines.append(f"  {name(neuron.name)}: {_mapping(fields)}")
+        lines.append("outputs: " + _list(name(o) for o in spec.outputs))
+    else:
+        lines.append("layers:")
+        for layer in spec.layers:
+            rows = np.asarray(params[layer.weight])
+            lines.append("  - weights:")
+            lines += [f"      - {_vector(row)}" for row in rows]
+            if layer.bias is not None:
+                lines.append(f"    bias: {_vector(np.asarray(params[layer.bias]))}")
+            lines.append(f"    activation: {_activation(layer.activation, given)}")
+            lines.append("    names: " + _list(name(n) for n in layer.names))
+    lines.append(f"loss: {spec.loss.name}")
+    if spec.reduction != "mean":
+        lines.append(f"reduction: {spec.reduction}")
+    if spec.learning_rate is not None:
+        lines.append(f"learning_rate: {given(spec.learning_rate)}")
+    if spec.frozen:
+        lines.append("frozen: " + _list(name(p) for p in spec.params if p in spec.frozen))
+    return "\n".join(lines) + "\n"
+
+
+def _data_lines(spec: Spec) -> list[str]:
+    def given(value: float) -> str:  # as the spec wrote it: a "p/q" stays one
+        return number(spec.fractions.get(value, value))
+
+    def inputs(s: int) -> str:
+        return _mapping(zip(spec.input_names, map(given, spec.inputs[s].tolist()), strict=True))
+
+    def target(s: int) -> str | None:
+        if spec.targets is None:
+            return None
+        values = map(given, spec.targets[s].tolist())
+        return _mapping(zip(spec.outputs, values, strict=True))
+
+    if not spec.batched:
+        out = [f"inputs: {inputs(0)}"]
+        if (t := target(0)) is not None:
+            out.append(f"target: {t}")
+        return out
+    out = ["data:"]
+    for s in range(spec.batch_size):
+        t = target(s)
+        out.append(f"  - {{inputs: {inputs(s)}" + (f", target: {t}}}" if t else "}"))
+    return out
+
+
+def write_new(path: str, text: str, *, force: bool) -> None:
+    """Write `text` to `path` atomically (a temporary file in the same folder, then a rename);
+    an existing file is replaced only with `force`. Bad paths are SpecErrors, located at 0."""
+    target = Path(path)
+    if target.is_dir():
+        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
+    if target.exists() and not force:
+        raise SpecError(
+            [Problem(path, 0, 0, "exists; give --force to replace it, or another --output")]
+        )
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    except OSError as exc:
+        raise SpecError([Problem(path, 0, 0, f"cannot write here: {exc.strerror}")]) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def updated_params(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The "updated" params of a result's data, as the spec writer takes them: in exact
+    arithmetic each value as its fraction ("1/3" when it has no short decimal), else floats."""
+    exact_forms = data.get("exact") or {}
+
+    def value(path: str, x: float) -> Any:
+        written = exact_forms.get(path)
+        return x if written is None else Fraction(written)
+
+    out: dict[str, Any] = {}
+    for key, v in data["updated"].items():
+        if isinstance(v, list):
+            array = np.asarray(v, dtype=np.float64)
+            cells = np.empty(array.shape, dtype=object)
+            for index in np.ndindex(array.shape):
+                where = f"updated.{key}" + "".join(f"[{i}]" for i in index)
+                cells[index] = value(where, float(array[index]))
+            out[key] = cells
+        else:
+            out[key] = value(f"updated.{key}", v)
+    return out
