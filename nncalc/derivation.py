@@ -187,7 +187,7 @@ class Explainer:
                         self.uses.setdefault(e.weight, []).append(((k, j), e.source))
                 if isinstance(unit.bias, int):
                     self.uses.setdefault(unit.bias, []).append(((k, j), None))
-        self.labels = param_labels(self.net)
+        self.labels = self.net.labels
 
     # --- symbols of units -------------------------------------------------------------------
 
@@ -820,23 +820,9 @@ def _tex_formula(formula: str) -> str:
 # --- params by label --------------------------------------------------------------------------
 
 
-def param_labels(net: Any) -> list[str]:
-    """θ index → label: w1, or W1[1,2] / b1[2] for layered elements (1-based, as in tables)."""
-    labels: list[str] = []
-    for slot in net.slots:
-        if not slot.shape:
-            labels.append(slot.name)
-        elif len(slot.shape) == 1:
-            labels.extend(f"{slot.name}[{i + 1}]" for i in range(slot.shape[0]))
-        else:
-            rows, cols = slot.shape
-            labels.extend(f"{slot.name}[{r + 1},{c + 1}]" for r in range(rows) for c in range(cols))
-    return labels
-
-
 def select(net: Any, names: Iterable[str], source: str) -> list[int]:
     """θ indices of the params named (w1, W1 for all of W1, or W1[1,2]); all when none named."""
-    labels = param_labels(net)
+    labels = net.labels
     names = list(names)
     if not names:
         if len(labels) > MAX_PARAMS:

@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from .activations import Activation
-from .derivation import Equation, Explainer, Symbol, Symbols, param_labels
+from .derivation import Equation, Explainer, Symbol, Symbols
 from .errors import Problem, SpecError, choice_hint, closest
 from .hand import CORRECT, Arithmetic, Hand, Num, Quantity, Rules, Trace, correct_derivative
 from .notation import Notation
@@ -238,7 +238,7 @@ class _Reader:
         self.notation = notation
         self.problems: list[Problem] = list(doc.problems)
         self.yaml_positions = {(p.line, p.column) for p in doc.problems}
-        self.labels = {label: i for i, label in enumerate(param_labels(hand.net))}
+        self.labels = {label: i for i, label in enumerate(hand.net.labels)}
         self.units = hand.net.unit_of
         self.depth = len(hand.net.levels)
 

@@ -115,6 +115,23 @@ class Network:
         last = len(self.levels)
         return self.outputs == tuple((last, j) for j in range(len(self.levels[-1].names)))
 
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """θ index → label: w1, or W1[1,2] / b1[2] for layered elements (1-based, as in
+        tables and answers)."""
+        labels: list[str] = []
+        for slot in self.slots:
+            if not slot.shape:
+                labels.append(slot.name)
+            elif len(slot.shape) == 1:
+                labels.extend(f"{slot.name}[{i + 1}]" for i in range(slot.shape[0]))
+            else:
+                rows, cols = slot.shape
+                labels.extend(
+                    f"{slot.name}[{r + 1},{c + 1}]" for r in range(rows) for c in range(cols)
+                )
+        return tuple(labels)
+
     def params(self, theta: Array) -> dict[str, float | Array]:
         """θ back as named params: floats for named scalars, arrays (views) for layered ones."""
         return {
