@@ -20,7 +20,7 @@ from . import __version__
 from .errors import Problem, SpecError
 from .render import Format, Options, renderer
 
-EXIT_WRONG = 1  # check: some answer is wrong
+EXIT_WRONG = 1  # check: some answer is wrong; gradcheck: some gradient fails
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
 
@@ -320,6 +320,42 @@ def check(
 
     data = _run(compute, _Output(fmt, precision, standalone, debug))
     if data["summary"]["right"] != data["summary"]["total"]:
+        raise typer.Exit(EXIT_WRONG)
+
+
+def _tolerance(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"must be a finite number > 0, got {value}")
+    return value
+
+
+@app.command()
+def gradcheck(
+    spec: SpecArg = "net.yaml",
+    tol: Annotated[
+        float,
+        typer.Option(
+            "--tol",
+            callback=_tolerance,
+            help="Largest relative error |analytic − numeric| / max(|analytic|, |numeric|) "
+            "that passes.",
+        ),
+    ] = 1e-6,
+    fmt: FormatOpt = Format.table,
+    precision: PrecisionOpt = 6,
+    standalone: StandaloneOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check every analytic gradient against a central finite difference (exit 1 if any fails)."""
+
+    def compute() -> dict[str, Any]:
+        from . import load_spec
+        from .gradcheck import gradcheck
+
+        return gradcheck(load_spec(spec), tol)
+
+    data = _run(compute, _Output(fmt, precision, standalone, debug))
+    if data["summary"]["failed"]:
         raise typer.Exit(EXIT_WRONG)
 
 

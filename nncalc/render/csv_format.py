@@ -1,4 +1,5 @@
-"""CSV: one row per scalar value (kind, name, sample, value), or for `check` one row per answer.
+"""CSV: one row per scalar value (kind, name, sample, value), or for `check` one row per answer,
+or for `gradcheck` one row per checked value.
 
 Numbers keep full precision (repr); a null or non-finite value is an empty cell. Samples are
 1-based, names of matrix entries 1-based ("W1[1,2]"), as in the tables.
@@ -11,7 +12,7 @@ import io
 from typing import Any
 
 from . import Options
-from .view import Numbers, answer_path, values
+from .view import Numbers, answer_path, gradcheck_verdict, values
 
 VALUE_HEADER = ("kind", "name", "sample", "value")
 CHECK_HEADER = (
@@ -26,6 +27,17 @@ CHECK_HEADER = (
     "follows_from",
     "explanation",
 )
+GRADCHECK_HEADER = (
+    "kind",
+    "name",
+    "analytic",
+    "numeric",
+    "abs_error",
+    "rel_error",
+    "passed",
+    "kink",
+    "verdict",
+)
 
 
 def number(value: float | None) -> str:
@@ -36,7 +48,27 @@ def _sample(sample: int | None) -> str:
     return "" if sample is None else str(sample + 1)
 
 
+def _gradcheck(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(GRADCHECK_HEADER)
+    for entry in data["entries"]:
+        writer.writerow(
+            [
+                entry["kind"],
+                entry["name"],
+                *(number(entry[key]) for key in ("analytic", "numeric", "abs_error", "rel_error")),
+                "true" if entry["passed"] else "false",
+                "true" if entry["kink"] else "false",
+                gradcheck_verdict(entry),
+            ]
+        )
+    return out.getvalue()
+
+
 def render(data: dict[str, Any], options: Options) -> str:
+    if data["command"] == "gradcheck":
+        return _gradcheck(data)
     numbers = Numbers(data, options.precision)
     extra: list[str] = []
     if numbers.mode == "exact":

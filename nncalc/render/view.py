@@ -203,7 +203,14 @@ class Verdict(NamedTuple):
         return VERDICT_SYMBOLS.get(self.word, "?")
 
 
-VERDICT_SYMBOLS = {"right": "✓", "wrong": "✗", "consistent": "~"}
+VERDICT_SYMBOLS = {
+    "right": "✓",
+    "wrong": "✗",
+    "consistent": "~",
+    "pass": "✓",
+    "fail": "✗",
+    "kink": "⌁",
+}
 
 Cell = str | Math | Verdict
 
@@ -246,6 +253,8 @@ def blocks(data: dict[str, Any], options: Options) -> list[Block]:
     """Everything a table, Markdown or LaTeX rendering shows, in order."""
     numbers = Numbers(data, options.precision)
     command = data["command"]
+    if command == "gradcheck":
+        return list(_gradcheck(data, numbers))
     out: list[Block] = [_heading(data)]
     if command == "check":
         out.extend(_check(data, numbers))
@@ -523,6 +532,58 @@ def _check(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
         )
     yield grid
     yield Paragraph(summary(data["summary"]) + ".")
+
+
+# --- gradcheck ----------------------------------------------------------------------------------
+
+
+def gradcheck_verdict(entry: dict[str, Any]) -> str:
+    """pass, fail or kink (a kink never fails)."""
+    if entry["kink"]:
+        return "kink"
+    return "pass" if entry["passed"] else "fail"
+
+
+def gradcheck_summary(counts: dict[str, int]) -> str:
+    failed, kinks = counts.get("failed", 0), counts.get("kinks", 0)
+    text = f"{counts.get('checked', 0)} checked, {failed} failed"
+    if kinks:
+        text += f", {kinks} on a kink (not checked)"
+    return text
+
+
+def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    title = data["title"] or data["source"]
+    yield Heading(f"{title} — gradcheck", f"  (tolerance {exact(data['tolerance'])} on rel error)")
+    yield Paragraph(
+        f"{data['step']}; rel error = |analytic − numeric| / max(|analytic|, |numeric|). An "
+        "entry passes when its rel error is at most the tolerance, or its abs error is below the "
+        "round-off floor of the difference; an entry whose ±h crosses a kink is not checked."
+    )
+    columns = (
+        Column("name"),
+        Column("analytic", True),
+        Column("numeric", True),
+        Column("abs error", True),
+        Column("rel error", True),
+        Column("verdict"),
+    )
+    for kind, heading in (("param", "Params"), ("input", "Inputs")):
+        grid = Grid(heading, columns, [])
+        for i, entry in enumerate(data["entries"]):
+            if entry["kind"] != kind:
+                continue
+            grid.add(
+                entry["name"],
+                *(
+                    numbers.cell(entry[key], path("entries", i, key))
+                    for key in ("analytic", "numeric", "abs_error", "rel_error")
+                ),
+                Verdict(gradcheck_verdict(entry)),
+            )
+        if grid.rows:
+            yield grid
+    yield Paragraph(gradcheck_summary(data["summary"]) + ".")
 
 
 # --- scalar values, for CSV ----------------------------------------------------------------------
