@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import engine
 from .notation import SEED, Notation
-from .results import BackpropResult, ForwardResult, _finish
+from .results import BackpropResult, ForwardResult, finish_data
 from .spec import Spec
 
 if TYPE_CHECKING:  # the hand engine and derivations load only when a run needs them
@@ -127,7 +127,7 @@ def check_data(
     data["answers_source"] = "<stdin>" if answers == "-" else answers
     warnings = data.pop("warnings")
     in_fractions = mode.exact or mode.decimals is not None
-    finished = _finish({"answers": judged}, [], exact=mode.exact, fractions=in_fractions)
+    finished = finish_data({"answers": judged}, [], exact=mode.exact, fractions=in_fractions)
     if mode.exact:
         data["exact"].update(finished["exact"])
         for entry, raw in zip(finished["answers"], judged, strict=True):

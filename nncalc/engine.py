@@ -43,7 +43,7 @@ def forward(spec: Spec) -> ForwardResult:
     with np.errstate(all="ignore"):
         pre, post = forward_pass(net, net.theta, spec.inputs)
         yhat = gather_outputs(net, post)
-        sample_losses = _sample_losses(spec.loss, yhat, spec.targets)
+        sample_losses = loss_per_sample(spec.loss, yhat, spec.targets)
     return ForwardResult(
         spec=spec,
         network=net,
@@ -52,7 +52,7 @@ def forward(spec: Spec) -> ForwardResult:
         post=post,
         yhat=yhat,
         sample_losses=sample_losses,
-        loss=_reduce(sample_losses, spec.reduction),
+        loss=reduce_losses(sample_losses, spec.reduction),
     )
 
 
@@ -81,8 +81,8 @@ def backprop(
         after = None
         if updated is not None and loss_after:
             _, post = forward_pass(net, updated, spec.inputs)
-            after = _reduce(
-                _sample_losses(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
+            after = reduce_losses(
+                loss_per_sample(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
             )
     return BackpropResult(
         spec=spec,
@@ -256,9 +256,9 @@ def _targets(spec: Spec, yhat: Array) -> Array:
     return spec.targets if spec.targets is not None else np.zeros_like(yhat)
 
 
-def _sample_losses(loss: Loss, yhat: Array, targets: Array | None) -> Array:
+def loss_per_sample(loss: Loss, yhat: Array, targets: Array | None) -> Array:
     return loss.value(yhat, targets if targets is not None else np.zeros_like(yhat))
 
 
-def _reduce(sample_losses: Array, reduction: str) -> float:
+def reduce_losses(sample_losses: Array, reduction: str) -> float:
     return float(sample_losses.mean() if reduction == "mean" else sample_losses.sum())

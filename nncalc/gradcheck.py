@@ -42,7 +42,7 @@ from . import engine
 from .activations import Activation
 from .errors import Problem, SpecError
 from .network import Network
-from .results import _finish
+from .results import finish_data
 from .spec import Spec
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def gradcheck(spec: Spec, tol: float = DEFAULT_TOL) -> dict[str, Any]:
             "kinks": sum(e["kink"] for e in entries),
         },
     }
-    return _finish(data, warnings)
+    return finish_data(data, warnings)
 
 
 def _entry(
@@ -185,8 +185,8 @@ class _Probe:
         with np.errstate(all="ignore"):
             pre, post = engine.forward_pass(net, theta, inputs)
             yhat = engine.gather_outputs(net, post)
-            loss = engine._reduce(
-                engine._sample_losses(spec.loss, yhat, spec.targets), spec.reduction
+            loss = engine.reduce_losses(
+                engine.loss_per_sample(spec.loss, yhat, spec.targets), spec.reduction
             )
             sides = [
                 np.stack([np.sign(pre[k][:, units] - c) for c in activation.kinks])

@@ -134,7 +134,7 @@ class ForwardResult:
 
     def to_data(self) -> dict[str, Any]:
         data = self._data()
-        return _finish(
+        return finish_data(
             data,
             list(self.warnings),
             exact=self.arithmetic == "exact",
@@ -291,7 +291,7 @@ def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:
     return {n: v.tolist() if isinstance(v, np.ndarray) else v for n, v in params.items()}
 
 
-def _finish(
+def finish_data(
     data: dict[str, Any], warnings: list[str], *, exact: bool = False, fractions: bool = False
 ) -> dict[str, Any]:
     """Make the data plain: −0.0 becomes 0.0, a non-finite number None (named once in the
