@@ -173,6 +173,36 @@ def forward(
     _run(compute, _Output(fmt, precision, standalone, debug))
 
 
+def _choice(spec: Any, name: str | None, hyper: dict[str, float]) -> Any:
+    """The optimizer of a run: --optimizer (or the spec's) with the options' hyper-parameters
+    over the spec's; hyper-parameters that optimizer does not have are bad usage."""
+    from . import optim
+    from .spec import OptimizerChoice
+
+    base = spec.optimizer
+    if name is None and base is None and not hyper:
+        return None
+    chosen = name or (base.name if base is not None else "sgd")
+    merged = dict(base.hyper) if base is not None and base.name == chosen else {}
+    merged.update(hyper)
+    try:
+        optim.hyperparameters(optim.get(chosen), merged)
+    except ValueError as exc:
+        raise SpecError([Problem("<command line>", 0, 0, str(exc))]) from None
+    return OptimizerChoice(chosen, merged)
+
+
+def _optimizer_name(value: str | None) -> str | None:
+    if value is not None:
+        from . import optim
+
+        try:
+            optim.get(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.command()
 def backprop(
     spec: SpecArg = "net.yaml",
@@ -186,6 +216,34 @@ def backprop(
     exact: ExactOpt = False,
     decimals: RoundOpt = None,
     standalone: StandaloneOpt = False,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            callback=_optimizer_name,
+            help="sgd (default), momentum, nesterov, momentum_classic, rmsprop, adam, adamw "
+            "(torch.optim's definitions); overrides the spec's optimizer.",
+            show_default=False,
+        ),
+    ] = None,
+    momentum: Annotated[
+        float | None, typer.Option("--momentum", help="μ of momentum and nesterov.")
+    ] = None,
+    momentum_form: Annotated[
+        str | None,
+        typer.Option(
+            "--momentum-form",
+            metavar="torch|classic",
+            help="classic: the textbook v ← μv − ηg, w ← w + v (momentum_classic).",
+        ),
+    ] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="rmsprop's α.")] = None,
+    beta1: Annotated[float | None, typer.Option("--beta1", help="adam's β1.")] = None,
+    beta2: Annotated[float | None, typer.Option("--beta2", help="adam's β2.")] = None,
+    eps: Annotated[float | None, typer.Option("--eps", help="ε of rmsprop and adam.")] = None,
+    weight_decay: Annotated[
+        float | None, typer.Option("--weight-decay", help="λ (adamw: decoupled).")
+    ] = None,
     emit_spec: Annotated[
         bool,
         typer.Option(
@@ -206,6 +264,19 @@ def backprop(
     mode = _mode(notation, exact, decimals)
     if (output is not None or force) and not emit_spec:
         raise typer.BadParameter("applies with --emit-spec only", param_hint="--output/--force")
+    if momentum_form not in (None, "torch", "classic"):
+        raise typer.BadParameter("must be torch or classic", param_hint="--momentum-form")
+    given = {
+        "momentum": momentum,
+        "alpha": alpha,
+        "beta1": beta1,
+        "beta2": beta2,
+        "eps": eps,
+        "weight_decay": weight_decay,
+    }
+    hyper = {k: v for k, v in given.items() if v is not None}
+    if momentum_form == "classic":
+        optimizer = "momentum_classic" if optimizer in (None, "momentum") else optimizer
     loaded: list[Any] = []
 
     def compute() -> dict[str, Any]:
@@ -214,7 +285,8 @@ def backprop(
 
         command: Command = "explain" if explain else "backprop"
         loaded.append(load_spec(spec, exact=exact))
-        data = result_data(loaded[0], command, mode.build(), lr)
+        choice = _choice(loaded[0], optimizer, hyper)
+        data = result_data(loaded[0], command, mode.build(), lr, optimizer=choice)
         data["command"] = "backprop"
         return data
 
@@ -233,7 +305,7 @@ def backprop(
                     )
                 ]
             )
-        return emit(loaded[0], updated_params(data))
+        return emit(loaded[0], updated_params(data), data.get("optimizer"))
 
     if not emit_spec:
         _run(compute, _Output(fmt, precision, standalone, debug))

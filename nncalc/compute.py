@@ -12,10 +12,13 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from . import engine
+from .errors import Problem, SpecError
 from .notation import SEED, Notation
-from .results import BackpropResult, ForwardResult, finish_data
-from .spec import Spec
+from .results import BackpropResult, ForwardResult, finish_data, params_data
+from .spec import OptimizerChoice, Spec
 
 if TYPE_CHECKING:  # the hand engine and derivations load only when a run needs them
     from fractions import Fraction
@@ -77,10 +80,31 @@ def result_data(
     mode: Mode = Mode(),
     lr: float | None = None,
     params: Sequence[str] = (),
+    optimizer: OptimizerChoice | None = None,
 ) -> dict[str, Any]:
     """The data of `forward`, `backprop` (with derivations when `params` is not None for
-    `explain`, or `command` is "explain") in the given mode."""
+    `explain`, or `command` is "explain") in the given mode. `optimizer` overrides the spec's;
+    without either, the step is plain SGD."""
     explain = command == "explain" or bool(params)
+    choice = optimizer or spec.optimizer
+    if command != "forward" and choice is not None and not _plain_sgd(choice):
+        if explain or mode.exact or mode.decimals is not None:
+            what = "derivations" if explain else "exact and exam arithmetic"
+            raise SpecError(
+                [
+                    Problem(
+                        spec.source,
+                        0,
+                        0,
+                        f"{what} work plain SGD steps; the optimizer {choice.name} is not "
+                        "supported there (drop --explain, --exact or --round, or the optimizer)",
+                    )
+                ]
+            )
+        stepped, section = _optimizer_step(spec, engine.backprop(spec, lr), choice)
+        data = dataclasses.replace(stepped, notation=mode.notation).to_data()
+        data["optimizer"] = section
+        return data
     if not mode.exact and mode.decimals is None:
         result: ForwardResult = (
             engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
@@ -111,6 +135,75 @@ def result_data(
     return data
 
 
+def _plain_sgd(choice: OptimizerChoice) -> bool:
+    return choice.name == "sgd" and not choice.hyper.get("weight_decay")
+
+
+def _optimizer_step(
+    spec: Spec, result: BackpropResult, choice: OptimizerChoice
+) -> tuple[BackpropResult, dict[str, Any]]:
+    """The backprop result with the optimizer's step in place of plain SGD's, and the
+    "optimizer" section of the data: hyper-parameters, step number, state before and after."""
+    from . import optim
+
+    opt = optim.get(choice.name)
+    hyper = optim.hyperparameters(opt, choice.hyper)
+    net = result.network
+    before = _state_of(spec, net, opt)
+    section: dict[str, Any] = {
+        "name": opt.name,
+        "torch": opt.torch_equivalent,
+        "hyperparameters": hyper,
+        "formulas": list(opt.formulas),
+        "step": before.step + 1,
+        "state_before": {b: params_data(net.params(v)) for b, v in before.buffers.items()},
+        "state_after": None,
+        "report": None,
+    }
+    if result.learning_rate is None:
+        return result, section
+    with np.errstate(all="ignore"):
+        done = optim.step(
+            opt, result.theta, result.gradient, before, result.learning_rate, net.trainable, hyper
+        )
+        _, post = engine.forward_pass(net, done.theta, spec.inputs)
+        after = engine.reduce_losses(
+            engine.loss_per_sample(spec.loss, engine.gather_outputs(net, post), spec.targets),
+            spec.reduction,
+        )
+    section["state_after"] = {b: params_data(net.params(v)) for b, v in done.state.buffers.items()}
+    section["report"] = {k: params_data(net.params(v)) for k, v in done.report.items()}
+    stepped = dataclasses.replace(result, updated_theta=done.theta, loss_after=after)
+    return stepped, section
+
+
+def _state_of(spec: Spec, net: Any, opt: Any) -> Any:
+    """The spec's optimizer state as flat buffers over θ (absent: the state before step 1)."""
+    from . import optim
+
+    if spec.state is None:
+        return optim.initial_state()
+    buffers: dict[str, np.ndarray[Any, Any]] = {}
+    for name, values in spec.state.buffers.items():
+        if name not in opt.buffers:
+            raise SpecError(
+                [
+                    Problem(
+                        spec.source,
+                        0,
+                        0,
+                        f"the state has a buffer '{name}', which {opt.name} does not keep "
+                        f"(it keeps {', '.join(opt.buffers) or 'none'})",
+                    )
+                ]
+            )
+        flat = np.zeros_like(net.theta)
+        for slot in net.slots:
+            flat[slot.offset : slot.offset + slot.size] = np.ravel(values[slot.name])
+        buffers[name] = flat
+    return optim.State(spec.state.step, buffers)
+
+
 def check_data(
     spec: Spec, answers: str, mode: Mode = Mode(), lr: float | None = None
 ) -> dict[str, Any]:
@@ -120,6 +213,18 @@ def check_data(
     from .hand import Hand
     from .marking import check
 
+    if spec.optimizer is not None and not _plain_sgd(spec.optimizer):
+        raise SpecError(
+            [
+                Problem(
+                    spec.source,
+                    0,
+                    0,
+                    f"check works plain SGD steps; the spec's optimizer {spec.optimizer.name} is "
+                    "not supported there (remove 'optimizer' to check the gradients)",
+                )
+            ]
+        )
     data = result_data(spec, "backprop", mode, lr)
     hand = Hand(spec, mode.arithmetic(spec))
     judged, summary = check(spec, answers, hand=hand, notation=mode.notation, lr=lr)

@@ -73,8 +73,14 @@ def _activation(act: Activation, given: Callable[[float], str]) -> str:
     return _mapping([("name", act.name), *((k, given(v)) for k, v in changed.items())])
 
 
-def emit(spec: Spec, params: Mapping[str, float | NDArray[np.float64]]) -> str:
-    """The YAML text of `spec` with `params` in place of its own param values."""
+def emit(
+    spec: Spec,
+    params: Mapping[str, float | NDArray[np.float64]],
+    optimizer: Mapping[str, Any] | None = None,
+) -> str:
+    """The YAML text of `spec` with `params` in place of its own param values; with the
+    "optimizer" section of a step's data, its optimizer and the state after the step too, so
+    the next step continues it."""
 
     def given(value: float) -> str:  # a number as the spec wrote it: a "p/q" stays one
         return number(spec.fractions.get(value, value))
@@ -115,7 +121,37 @@ def emit(spec: Spec, params: Mapping[str, float | NDArray[np.float64]]) -> str:
         lines.append(f"learning_rate: {given(spec.learning_rate)}")
     if spec.frozen:
         lines.append("frozen: " + _list(name(p) for p in spec.params if p in spec.frozen))
+    if optimizer is not None:
+        lines += _optimizer_lines(spec, optimizer)
     return "\n".join(lines) + "\n"
+
+
+def _optimizer_lines(spec: Spec, section: Mapping[str, Any]) -> list[str]:
+    from . import optim
+
+    defaults = optim.get(section["name"]).defaults
+    changed = [(k, number(v)) for k, v in section["hyperparameters"].items() if defaults[k] != v]
+    head = _mapping([("name", section["name"]), *changed]) if changed else section["name"]
+    lines = [f"optimizer: {head}"]
+    state = section["state_after"]
+    if state is None:  # no step was taken: the state is still the one before it
+        state, steps = section["state_before"], section["step"] - 1
+    else:
+        steps = section["step"]
+    lines += ["state:", f"  step: {steps}"]
+    for buffer, values in state.items():
+        if spec.form == "named":
+            lines.append(f"  {buffer}: " + _mapping((p, number(values[p])) for p in spec.params))
+            continue
+        lines.append(f"  {buffer}:")
+        for p in spec.params:
+            value = np.asarray(values[p], dtype=np.float64)
+            if value.ndim == 1:
+                lines.append(f"    {name(p)}: {_vector(value)}")
+            else:
+                lines.append(f"    {name(p)}:")
+                lines += [f"      - {_vector(row)}" for row in value]
+    return lines
 
 
 def _data_lines(spec: Spec) -> list[str]:

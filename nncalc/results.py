@@ -192,7 +192,7 @@ class ForwardResult:
         data["loss"] = self.loss
         if spec.batched:
             data["sample_losses"] = self.sample_losses.tolist()
-        data["params"] = _params_data(net.params(self.theta))
+        data["params"] = params_data(net.params(self.theta))
         return data
 
     def _per_sample(self, values: Array) -> float | list[float]:
@@ -231,11 +231,11 @@ class BackpropResult(ForwardResult):
         for name, entry in data["neurons"].items():
             level, unit = net.unit_of[name]
             entry["delta"] = self._per_sample(self.deltas[level - 1][:, unit])
-        data["gradients"] = _params_data(self.gradients)
+        data["gradients"] = params_data(self.gradients)
         data["frozen"] = [name for name in spec.params if name in spec.frozen]
         data["learning_rate"] = self.learning_rate
         updated = self.updated
-        data["updated"] = None if updated is None else _params_data(updated)
+        data["updated"] = None if updated is None else params_data(updated)
         data["loss_after"] = self.loss_after
         gradient = self.input_gradient
         data["input_gradients"] = (
@@ -287,7 +287,7 @@ def to_float(value: Any) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def _params_data(params: dict[str, float | Array]) -> dict[str, Any]:
+def params_data(params: dict[str, float | Array]) -> dict[str, Any]:
     return {n: v.tolist() if isinstance(v, np.ndarray) else v for n, v in params.items()}
 
 

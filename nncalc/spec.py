@@ -30,7 +30,18 @@ Weight = str | float  # a param name (trainable) or a constant
 
 MAX_PROBLEMS = 50  # report at most this many problems of one file
 
-COMMON_KEYS = ("title", "inputs", "target", "data", "loss", "reduction", "learning_rate", "frozen")
+COMMON_KEYS = (
+    "title",
+    "inputs",
+    "target",
+    "data",
+    "loss",
+    "reduction",
+    "learning_rate",
+    "frozen",
+    "optimizer",
+    "state",
+)
 NAMED_KEYS = (*COMMON_KEYS, "params", "neurons", "outputs")
 LAYERED_KEYS = (*COMMON_KEYS, "layers")
 NEURON_KEYS = ("from", "bias", "activation")
@@ -46,6 +57,20 @@ class Neuron(NamedTuple):
     terms: tuple[tuple[str, Weight], ...]  # (source, weight) in spec order
     bias: Weight | None
     activation: activations.Activation
+
+
+class OptimizerChoice(NamedTuple):
+    """An optimizer by name, with the hyper-parameters given (the rest are its defaults)."""
+
+    name: str
+    hyper: dict[str, float]
+
+
+class OptimizerState(NamedTuple):
+    """An optimizer's state before the step: steps already taken, buffers by param name."""
+
+    step: int
+    buffers: dict[str, dict[str, float | Array]]
 
 
 class Layer(NamedTuple):
@@ -79,6 +104,8 @@ class Spec:
     warnings: tuple[str, ...] = field(default=())
     # Numbers written as 'p/q', by their float value: exact arithmetic reads them exactly.
     fractions: Mapping[float, Fraction] = field(default_factory=dict)
+    optimizer: OptimizerChoice | None = None
+    state: OptimizerState | None = None
 
     @property
     def neuron_names(self) -> tuple[str, ...]:
@@ -309,6 +336,9 @@ class _Validator:
         frozen = self._frozen(root, body.declared)
         input_names, inputs, targets, batched = self._data(root, body, loss)
 
+        optimizer = self._optimizer(root)
+        state = self._state(root, body.params, optimizer)
+
         if loss is not None and loss.applies_softmax and body.ends_in_softmax():
             self.warn(
                 ("loss",),
@@ -336,6 +366,8 @@ class _Validator:
             frozen=frozen,
             warnings=tuple(self.warnings),
             fractions=self.fractions,
+            optimizer=optimizer,
+            state=state,
         )
 
     def _loss(self, root: dict[Any, Any]) -> losses.Loss | None:
@@ -385,6 +417,132 @@ class _Validator:
             self.error(("learning_rate",), f"the learning rate must be ≥ 0, got {lr:g}")
             return None
         return lr
+
+    def _optimizer(self, root: dict[Any, Any]) -> OptimizerChoice | None:
+        from . import optim
+
+        raw = root.get("optimizer")
+        if raw is None:
+            return None
+        path: KeyPath = ("optimizer",)
+        fields: dict[Any, Any] = {}
+        if isinstance(raw, dict):
+            if "name" not in raw:
+                self.error(path, "an optimizer mapping needs 'name', e.g. {name: adam, beta1: 0.9}")
+                return None
+            fields, name, path = raw, raw["name"], ("optimizer", "name")
+        else:
+            name = raw
+        if not isinstance(name, str) or name not in optim.OPTIMIZERS:
+            shown = f"'{name}'" if isinstance(name, str) else _kind(name)
+            self.error(
+                path,
+                f"unknown optimizer {shown}"
+                + choice_hint(
+                    name if isinstance(name, str) else "", optim.OPTIMIZERS, noun="optimizers"
+                ),
+            )
+            return None
+        chosen = optim.OPTIMIZERS[name]
+        hyper: dict[str, float] = {}
+        for key, value in fields.items():
+            if key == "name":
+                continue
+            where: KeyPath = ("optimizer", key)
+            if key not in chosen.defaults:
+                self.error(
+                    where,
+                    f"{name} has no hyper-parameter '{key}'"
+                    + choice_hint(str(key), chosen.defaults, noun="hyper-parameters"),
+                    key=True,
+                )
+                continue
+            number = self.number(where, value)
+            if number is None:
+                continue
+            try:
+                optim.hyperparameters(chosen, {str(key): number})
+            except ValueError as exc:
+                self.error(where, str(exc))
+                continue
+            hyper[str(key)] = number
+        return OptimizerChoice(name, hyper)
+
+    def _state(
+        self,
+        root: dict[Any, Any],
+        params: Mapping[str, float | Array],
+        optimizer: OptimizerChoice | None,
+    ) -> OptimizerState | None:
+        from . import optim
+
+        raw = (
+            self.mapping(("state",), root["state"], "the optimizer's state")
+            if root.get("state") is not None
+            else None
+        )
+        if raw is None:
+            return None
+        keeps = (
+            optim.OPTIMIZERS[optimizer.name].buffers
+            if optimizer is not None
+            else tuple(dict.fromkeys(b for o in optim.OPTIMIZERS.values() for b in o.buffers))
+        )
+        step = raw.get("step")
+        if step is None:
+            self.error(("state",), "the state needs 'step': how many steps were already taken")
+        elif isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            self.error(("state", "step"), f"expected a whole number ≥ 0, got {_kind(step)}")
+        buffers: dict[str, dict[str, float | Array]] = {}
+        for key, value in raw.items():
+            if key == "step":
+                continue
+            where: KeyPath = ("state", key)
+            if key not in keeps:
+                whose = f" of {optimizer.name}" if optimizer is not None else ""
+                self.error(
+                    where,
+                    f"unknown state buffer '{key}'"
+                    + choice_hint(str(key), keeps, noun=f"buffers{whose}"),
+                    key=True,
+                )
+                continue
+            values = self.mapping(where, value, f"the buffer {key} (param name: value)")
+            if values is None:
+                continue
+            buffer: dict[str, float | Array] = {}
+            for param, given in values.items():
+                at: KeyPath = (*where, param)
+                if param not in params:
+                    self.error(
+                        at,
+                        f"'{param}' is not a param"
+                        + choice_hint(str(param), params, noun="params"),
+                        key=True,
+                    )
+                    continue
+                shape = np.shape(params[param])
+                if not shape:
+                    number = self.number(at, given)
+                    if number is not None:
+                        buffer[str(param)] = number
+                    continue
+                array = (
+                    self.numbers(at, given, f"{param}'s buffer values")
+                    if len(shape) == 1
+                    else self.matrix(at, given, f"{param}'s buffer values")
+                )
+                if array is not None and array.shape != shape:
+                    self.error(at, f"expected the shape of {param}, {shape}, got {array.shape}")
+                elif array is not None:
+                    buffer[str(param)] = array
+            missing = [p for p in params if p not in values]
+            if missing:
+                self.error(where, f"the buffer {key} has no value for {_list(missing)}")
+            buffers[str(key)] = buffer
+        if isinstance(step, int) and not isinstance(step, bool) and step >= 0:
+            return OptimizerState(step, buffers)
+        return None
 
     def _frozen(self, root: dict[Any, Any], params: Collection[str]) -> frozenset[str]:
         if root.get("frozen") is None:

@@ -115,3 +115,10 @@ def test_every_mistake_is_documented() -> None:
 @pytest.mark.parametrize("name", ["seed", "nielsen", "mazur"])
 def test_every_notation_is_documented(name: str) -> None:
     assert f"`{name}`" in README
+
+
+def test_every_optimizer_is_documented() -> None:
+    from nncalc import optim
+
+    for name, optimizer in optim.OPTIMIZERS.items():
+        assert f"| `{name}` | {optimizer.torch_equivalent} |" in README, name

@@ -47,6 +47,7 @@ MATH_SYMBOLS = {
     "≠": r"\ne",
     "≈": r"\approx",
     "…": r"\dots",
+    "√": r"\surd",
     "′": "'",
     "→": r"\rightarrow",
 }
@@ -61,6 +62,7 @@ _GREEK.update({"ο": "o", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ
 _GREEK.update({"Ξ": r"\Xi", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi"})
 _GREEK.update({"Ω": r"\Omega", "ℓ": r"\ell"})
 _GREEK["ο"] = "o"
+_GREEK["λ"] = r"\lambda"  # Unicode spells it LAMDA
 _INDEXED = re.compile(r"([A-Za-z])(\d+)((?:\[[0-9,]+\])?)\Z")
 
 
@@ -88,12 +90,19 @@ def _text_char(char: str) -> str | None:
     return None
 
 
+_HATTED = re.compile("([A-Za-z])\u0302")  # m̂, v̂: a letter and a combining circumflex
+
+
 def escape(text: str) -> str:
     """Text-mode LaTeX for user text (titles, names in tables, explanations)."""
-    return "".join(
-        "?" if (tex := _text_char(char)) is None else tex
-        for char in unicodedata.normalize("NFC", text)
-    )
+    parts = _HATTED.split(unicodedata.normalize("NFC", text))
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a hatted letter (NFC has no precomposed m̂ or v̂)
+            out.append(rf"$\hat{{{part}}}$")
+            continue
+        out += ["?" if (tex := _text_char(char)) is None else tex for char in part]
+    return "".join(out)
 
 
 def unsupported(text: str) -> list[str]:

@@ -310,6 +310,8 @@ def _tables(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
         yield _outputs(data, numbers, sample, suffix)
     yield _loss(data, numbers)
     yield _params(data, numbers, backprop)
+    if data.get("optimizer"):
+        yield from _optimizer(data, numbers)
     if backprop:
         yield _update_note(data, numbers)
 
@@ -419,7 +421,13 @@ def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
     if backprop:
         columns.append(Column("∂L/∂param", True))
     if updated is not None:
-        columns.append(Column(update_header(data["learning_rate"]), True))
+        optimizer = data.get("optimizer")
+        header = (
+            update_header(data["learning_rate"])
+            if optimizer is None
+            else f"updated ({optimizer['name']}, step {optimizer['step']})"
+        )
+        columns.append(Column(header, True))
     grid = Grid("Params", tuple(columns), [])
     frozen = set(data.get("frozen", []))
     for name, value in data["params"].items():
@@ -438,13 +446,69 @@ def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
     return grid
 
 
+# How tables write an optimizer's buffers and reported values.
+STATE_SYMBOLS = {
+    "velocity": "b",
+    "square_avg": "s",
+    "exp_avg": "m",
+    "exp_avg_sq": "v",
+    "m_hat": "m̂",
+    "v_hat": "v̂",
+}
+
+
+def _optimizer(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    """The optimizer's formulas and hyper-parameters, then its state per param: each buffer
+    before and after the step, and the bias-corrected moments where it has them."""
+    opt = data["optimizer"]
+    settings = ", ".join(f"{k} = {exact(v)}" for k, v in opt["hyperparameters"].items())
+    yield Paragraph(
+        f"Optimizer {opt['name']} ({opt['torch']}), step {opt['step']}"
+        + (f"; {settings}" if settings else "")
+        + ": "
+        + "; ".join(opt["formulas"])
+    )
+    before, after = opt["state_before"] or {}, opt["state_after"] or {}
+    report = opt["report"] or {}
+    buffers = list(dict.fromkeys([*before, *after]))
+    if not buffers and not report:
+        return
+    columns = [Column("param")]
+    parts: list[tuple[str, dict[str, Any], str]] = []
+    for buffer in buffers:
+        symbol = STATE_SYMBOLS.get(buffer, buffer)
+        parts.append((f"{symbol} before", before, buffer))
+        parts.append((f"{symbol} after", after, buffer))
+    parts += [(STATE_SYMBOLS.get(k, k), report, k) for k in report]
+    columns += [Column(title, True) for title, _, _ in parts]
+    grid = Grid("Optimizer state", tuple(columns), [])
+    for name, value in data["params"].items():
+        for label, index in entries(name, value):
+            cells: list[Cell] = [label]
+            for _, table, key in parts:
+                values = table.get(key)
+                if values is None:
+                    cells.append("—")
+                    continue
+                section = "state_before" if table is before else "state_after"
+                section = "report" if table is report else section
+                where = path("optimizer", section, key, name, *index)
+                cells.append(numbers.cell(pick(values[name], index), where))
+            grid.add(*cells)
+    yield grid
+
+
 def _update_note(data: dict[str, Any], numbers: Numbers) -> Paragraph:
     if data["learning_rate"] is None:
         return Paragraph(
             "No learning rate given (--lr, or learning_rate in the spec): "
             "gradients only, no update."
         )
-    text = f"One SGD step with learning rate {exact(data['learning_rate'])}"
+    optimizer = data.get("optimizer")
+    how = (
+        "One SGD step" if optimizer is None else f"Step {optimizer['step']} of {optimizer['name']}"
+    )
+    text = f"{how} with learning rate {exact(data['learning_rate'])}"
     if data["loss_after"] is not None:
         before = numbers.cell(data["loss"], "loss")
         text += f": loss {before} → {numbers.cell(data['loss_after'], 'loss_after')}"
@@ -645,4 +709,11 @@ def values(data: dict[str, Any]) -> list[Value]:
     single("learning_rate", "learning_rate")
     single("loss_after", "loss_after")
     by_name("input_gradient", "input_gradients")
+    optimizer = data.get("optimizer") or {}
+    for section in ("state_before", "state_after", "report"):
+        for buffer, table in (optimizer.get(section) or {}).items():
+            for name, value in table.items():
+                for label, index in entries(name, value):
+                    where = path("optimizer", section, buffer, name, *index)
+                    out.append(Value(section, f"{buffer}:{label}", None, where, pick(value, index)))
     return out
