@@ -203,6 +203,65 @@ def _optimizer_name(value: str | None) -> str | None:
     return value
 
 
+OptimizerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--optimizer",
+        callback=_optimizer_name,
+        help="sgd (default), momentum, nesterov, momentum_classic, rmsprop, adam, adamw "
+        "(torch.optim's definitions); overrides the spec's optimizer.",
+        show_default=False,
+    ),
+]
+MomentumOpt = Annotated[
+    float | None, typer.Option("--momentum", help="μ of momentum and nesterov.")
+]
+MomentumFormOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--momentum-form",
+        metavar="torch|classic",
+        help="classic: the textbook v ← μv − ηg, w ← w + v (momentum_classic).",
+    ),
+]
+AlphaOpt = Annotated[float | None, typer.Option("--alpha", help="rmsprop's α.")]
+Beta1Opt = Annotated[float | None, typer.Option("--beta1", help="adam's β1.")]
+Beta2Opt = Annotated[float | None, typer.Option("--beta2", help="adam's β2.")]
+EpsOpt = Annotated[float | None, typer.Option("--eps", help="ε of rmsprop and adam.")]
+WeightDecayOpt = Annotated[
+    float | None, typer.Option("--weight-decay", help="λ (adamw: decoupled).")
+]
+EmitSpecOpt = Annotated[
+    bool,
+    typer.Option(
+        "--emit-spec", help="Write the spec with the updated params (to stdout, or to --output)."
+    ),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", metavar="FILE", help="With --emit-spec: the file to write."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="With --output: replace an existing file.")]
+
+
+def _hyper(**given: float | None) -> dict[str, float]:
+    """The optimizer options given on the command line."""
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _with_form(optimizer: str | None, momentum_form: str | None) -> str | None:
+    if momentum_form not in (None, "torch", "classic"):
+        raise typer.BadParameter("must be torch or classic", param_hint="--momentum-form")
+    if momentum_form == "classic" and optimizer in (None, "momentum"):
+        return "momentum_classic"
+    return optimizer
+
+
+def _emit_usage(emit_spec: bool, output: str | None, force: bool) -> None:
+    if (output is not None or force) and not emit_spec:
+        raise typer.BadParameter("applies with --emit-spec only", param_hint="--output/--force")
+
+
 @app.command()
 def backprop(
     spec: SpecArg = "net.yaml",
@@ -216,67 +275,26 @@ def backprop(
     exact: ExactOpt = False,
     decimals: RoundOpt = None,
     standalone: StandaloneOpt = False,
-    optimizer: Annotated[
-        str | None,
-        typer.Option(
-            "--optimizer",
-            callback=_optimizer_name,
-            help="sgd (default), momentum, nesterov, momentum_classic, rmsprop, adam, adamw "
-            "(torch.optim's definitions); overrides the spec's optimizer.",
-            show_default=False,
-        ),
-    ] = None,
-    momentum: Annotated[
-        float | None, typer.Option("--momentum", help="μ of momentum and nesterov.")
-    ] = None,
-    momentum_form: Annotated[
-        str | None,
-        typer.Option(
-            "--momentum-form",
-            metavar="torch|classic",
-            help="classic: the textbook v ← μv − ηg, w ← w + v (momentum_classic).",
-        ),
-    ] = None,
-    alpha: Annotated[float | None, typer.Option("--alpha", help="rmsprop's α.")] = None,
-    beta1: Annotated[float | None, typer.Option("--beta1", help="adam's β1.")] = None,
-    beta2: Annotated[float | None, typer.Option("--beta2", help="adam's β2.")] = None,
-    eps: Annotated[float | None, typer.Option("--eps", help="ε of rmsprop and adam.")] = None,
-    weight_decay: Annotated[
-        float | None, typer.Option("--weight-decay", help="λ (adamw: decoupled).")
-    ] = None,
-    emit_spec: Annotated[
-        bool,
-        typer.Option(
-            "--emit-spec",
-            help="Write the spec with the updated params (to stdout, or to --output).",
-        ),
-    ] = False,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", metavar="FILE", help="With --emit-spec: the file to write."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="With --output: replace an existing file.")
-    ] = False,
+    optimizer: OptimizerOpt = None,
+    momentum: MomentumOpt = None,
+    momentum_form: MomentumFormOpt = None,
+    alpha: AlphaOpt = None,
+    beta1: Beta1Opt = None,
+    beta2: Beta2Opt = None,
+    eps: EpsOpt = None,
+    weight_decay: WeightDecayOpt = None,
+    emit_spec: EmitSpecOpt = False,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forward and backward pass: deltas, every param's gradient and one SGD step."""
     mode = _mode(notation, exact, decimals)
-    if (output is not None or force) and not emit_spec:
-        raise typer.BadParameter("applies with --emit-spec only", param_hint="--output/--force")
-    if momentum_form not in (None, "torch", "classic"):
-        raise typer.BadParameter("must be torch or classic", param_hint="--momentum-form")
-    given = {
-        "momentum": momentum,
-        "alpha": alpha,
-        "beta1": beta1,
-        "beta2": beta2,
-        "eps": eps,
-        "weight_decay": weight_decay,
-    }
-    hyper = {k: v for k, v in given.items() if v is not None}
-    if momentum_form == "classic":
-        optimizer = "momentum_classic" if optimizer in (None, "momentum") else optimizer
+    _emit_usage(emit_spec, output, force)
+    optimizer = _with_form(optimizer, momentum_form)
+    hyper = _hyper(
+        momentum=momentum, alpha=alpha, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
+    )
     loaded: list[Any] = []
 
     def compute() -> dict[str, Any]:
@@ -321,6 +339,172 @@ def backprop(
             _Output(fmt, precision, standalone, debug),
             after=lambda d: write_new(output, updated_spec(d), force=force),
         )
+
+
+@app.command()
+def train(
+    spec: SpecArg = "net.yaml",
+    steps: Annotated[int, typer.Option("--steps", "-n", min=1, help="Steps to take.")] = 10,
+    lr: LrOpt = None,
+    optimizer: OptimizerOpt = None,
+    momentum: MomentumOpt = None,
+    momentum_form: MomentumFormOpt = None,
+    alpha: AlphaOpt = None,
+    beta1: Beta1Opt = None,
+    beta2: Beta2Opt = None,
+    eps: EpsOpt = None,
+    weight_decay: WeightDecayOpt = None,
+    schedule: Annotated[
+        str,
+        typer.Option(
+            "--schedule",
+            metavar="constant|step|exponential|cosine",
+            help="How the learning rate changes from step to step.",
+        ),
+    ] = "constant",
+    gamma: Annotated[
+        float, typer.Option("--gamma", help="step and exponential decay: the factor.")
+    ] = 0.5,
+    every: Annotated[
+        int, typer.Option("--every", min=1, help="step decay: every this many steps.")
+    ] = 10,
+    min_lr: Annotated[float, typer.Option("--min-lr", help="cosine: the final rate.")] = 0.0,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", "-b", min=1, help="Samples per step (default: all of them)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the mini-batch shuffling.")] = 0,
+    until_loss: Annotated[
+        float | None, typer.Option("--until-loss", help="Stop once the loss is at most this.")
+    ] = None,
+    trace: Annotated[
+        str | None,
+        typer.Option("--trace", metavar="params", help="params: every param at every step."),
+    ] = None,
+    noise: Annotated[
+        bool,
+        typer.Option(
+            "--noise", help="Per-sample gradient spread at the end (the gradient's noise)."
+        ),
+    ] = False,
+    emit_spec: EmitSpecOpt = False,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Format.table,
+    precision: PrecisionOpt = 6,
+    standalone: StandaloneOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Many steps: a per-step trace of the loss and learning rate, then the final params."""
+    _emit_usage(emit_spec, output, force)
+    optimizer = _with_form(optimizer, momentum_form)
+    hyper = _hyper(
+        momentum=momentum, alpha=alpha, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
+    )
+    if schedule not in ("constant", "step", "exponential", "cosine"):
+        raise typer.BadParameter(
+            "must be constant, step, exponential or cosine", param_hint="--schedule"
+        )
+    if trace not in (None, "params"):
+        raise typer.BadParameter("the only trace is 'params'", param_hint="--trace")
+    if not (math.isfinite(gamma) and gamma > 0) or not (math.isfinite(min_lr) and min_lr >= 0):
+        raise typer.BadParameter("--gamma must be > 0 and --min-lr ≥ 0")
+    loaded: list[Any] = []
+    finished: list[Any] = []
+
+    def compute() -> dict[str, Any]:
+        from . import load_spec
+        from . import train as training
+
+        loaded.append(load_spec(spec))
+        rate = lr if lr is not None else loaded[0].learning_rate
+        if rate is None:
+            raise SpecError(
+                [
+                    Problem(
+                        loaded[0].source,
+                        0,
+                        0,
+                        "training needs a learning rate: give --lr or learning_rate in the spec",
+                    )
+                ]
+            )
+        progress = _progress(steps)
+        try:
+            data, theta, state = training.run(
+                loaded[0],
+                steps,
+                rate,
+                optimizer=_choice(loaded[0], optimizer, hyper),
+                schedule=training.Schedule(schedule, gamma, every, min_lr),
+                batch_size=batch_size,
+                seed=seed,
+                until_loss=until_loss,
+                trace_params=trace == "params",
+                noise=noise,
+                on_step=progress.advance if progress else None,
+            )
+        finally:
+            if progress:
+                progress.close()
+        finished.append((theta, state))
+        return data
+
+    def trained_spec(data: dict[str, Any]) -> str:
+        from .emit import emit
+
+        theta, state = finished[0]
+        net_params = _net_params(loaded[0], theta)
+        section = {
+            "name": data["optimizer"]["name"],
+            "hyperparameters": data["optimizer"]["hyperparameters"],
+            "step": state.step,
+            "state_after": {b: _net_params(loaded[0], v) for b, v in state.buffers.items()},
+        }
+        plain = section["name"] == "sgd" and not section["hyperparameters"].get("weight_decay")
+        return emit(loaded[0], net_params, None if plain else section)
+
+    out = _Output(fmt, precision, standalone, debug)
+    if not emit_spec:
+        data = _run(compute, out)
+    elif output is None:
+        data = _run(compute, out, render=lambda d, _: trained_spec(d))
+    else:
+        from .emit import write_new
+
+        data = _run(compute, out, after=lambda d: write_new(output, trained_spec(d), force=force))
+    if data["stopped"]["reason"] == "diverged":
+        raise typer.Exit(EXIT_WRONG)
+
+
+def _net_params(spec: Any, flat: Any) -> dict[str, Any]:
+    from .engine import network_of
+
+    return dict(network_of(spec).params(flat))
+
+
+class _Progress:
+    """A progress bar on standard error for a long run on a terminal."""
+
+    def __init__(self, steps: int) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, console=Console(stderr=True))
+        self.bar.start()
+        self.task = self.bar.add_task("training", total=steps)
+
+    def advance(self, step: int) -> None:
+        self.bar.update(self.task, completed=step)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def _progress(steps: int) -> _Progress | None:
+    if steps < 50 or not sys.stderr.isatty():
+        return None
+    return _Progress(steps)
 
 
 @app.command()

@@ -149,7 +149,7 @@ def _optimizer_step(
     opt = optim.get(choice.name)
     hyper = optim.hyperparameters(opt, choice.hyper)
     net = result.network
-    before = _state_of(spec, net, opt)
+    before = state_of(spec, net, opt)
     section: dict[str, Any] = {
         "name": opt.name,
         "torch": opt.torch_equivalent,
@@ -177,7 +177,7 @@ def _optimizer_step(
     return stepped, section
 
 
-def _state_of(spec: Spec, net: Any, opt: Any) -> Any:
+def state_of(spec: Spec, net: Any, opt: Any) -> Any:
     """The spec's optimizer state as flat buffers over θ (absent: the state before step 1)."""
     from . import optim
 

@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 from . import Options
-from .view import Numbers, answer_path, gradcheck_verdict, values
+from .view import Numbers, answer_path, entries, gradcheck_verdict, pick, values
 
 VALUE_HEADER = ("kind", "name", "sample", "value")
 CHECK_HEADER = (
@@ -66,9 +66,36 @@ def _gradcheck(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+TRAIN_HEADER = ("kind", "step", "name", "value")
+
+
+def _train(data: dict[str, Any]) -> str:
+    """One row per traced number: each step's learning rate and loss (and params with --trace
+    params), then the final loss, params and gradients."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRAIN_HEADER)
+    for entry in data["steps"]:
+        step = entry["step"]
+        writer.writerow(["learning_rate", step, "", number(entry["learning_rate"])])
+        writer.writerow(["loss", step, "", number(entry["loss"])])
+        for name, value in (entry.get("params") or {}).items():
+            for label, index in entries(name, value):
+                writer.writerow(["param", step, label, number(pick(value, index))])
+    final = data["final"]
+    writer.writerow(["final_loss", "", "", number(final["loss"])])
+    for kind, key in (("final_param", "params"), ("final_gradient", "gradients")):
+        for name, value in final[key].items():
+            for label, index in entries(name, value):
+                writer.writerow([kind, "", label, number(pick(value, index))])
+    return out.getvalue()
+
+
 def render(data: dict[str, Any], options: Options) -> str:
     if data["command"] == "gradcheck":
         return _gradcheck(data)
+    if data["command"] == "train":
+        return _train(data)
     numbers = Numbers(data, options.precision)
     extra: list[str] = []
     if numbers.mode == "exact":

@@ -255,6 +255,8 @@ def blocks(data: dict[str, Any], options: Options) -> list[Block]:
     command = data["command"]
     if command == "gradcheck":
         return list(_gradcheck(data, numbers))
+    if command == "train":
+        return list(_train(data, numbers))
     out: list[Block] = [_heading(data)]
     if command == "check":
         out.extend(_check(data, numbers))
@@ -444,6 +446,126 @@ def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
                 cells.append(f"{new} (frozen)" if name in frozen else new)
             grid.add(*cells)
     return grid
+
+
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def loss_curve(losses: list[float | None], width: int = 60) -> str:
+    """The losses as a one-line chart of block characters (log scale when they span more than
+    two decades), at most `width` characters: each the mean of its run of steps."""
+    import math
+
+    finite = [v for v in losses if v is not None and math.isfinite(v)]
+    if not finite:
+        return ""
+    runs = max(1, math.ceil(len(losses) / width))
+    points = [
+        [v for v in losses[i : i + runs] if v is not None] for i in range(0, len(losses), runs)
+    ]
+    values = [sum(p) / len(p) if p else None for p in points]
+    low, high = min(finite), max(finite)
+    log = low > 0 and high / low > 100
+
+    def level(v: float) -> float:
+        return math.log(v) if log else v
+
+    lo, hi = level(low), level(high)
+    span = (hi - lo) or 1.0
+    return "".join(
+        " " if v is None else _BARS[1 + round((level(v) - lo) / span * (len(_BARS) - 2))]
+        for v in values
+    )
+
+
+def _train(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    title = data["title"] or data["source"]
+    yield Heading(f"{title} — train")
+    opt = data["optimizer"]
+    settings = ", ".join(f"{k} = {exact(v)}" for k, v in opt["hyperparameters"].items())
+    schedule = data["schedule"]
+    how = {
+        "constant": "constant",
+        "step": f"step decay ×{exact(schedule['gamma'])} every {schedule['every']} steps",
+        "exponential": f"exponential decay ×{exact(schedule['gamma'])} per step",
+        "cosine": f"cosine down to {exact(schedule['minimum'])}",
+    }[schedule["name"]]
+    yield Paragraph(
+        f"Optimizer {opt['name']}"
+        + (f" ({settings})" if settings else "")
+        + f"; learning rate {how}; {data['mini_batch']} of {data['batch_size']} samples per step"
+        + (
+            f" (shuffled with seed {data['seed']})"
+            if data["mini_batch"] < data["batch_size"]
+            else ""
+        )
+        + "."
+    )
+    steps = data["steps"]
+    traced = bool(steps) and "params" in steps[0]
+    columns = [Column("step"), Column("η", True), Column("loss", True)]
+    labels: list[tuple[str, str, tuple[int, ...]]] = []
+    if traced:
+        for name, value in steps[0]["params"].items():
+            labels += [(label, name, index) for label, index in entries(name, value)]
+        columns += [Column(label, True) for label, _, _ in labels]
+    grid = Grid("Trace (loss of the step's samples, before the step)", tuple(columns), [])
+    for i, entry in enumerate(steps):
+        cells: list[Cell] = [
+            str(entry["step"]),
+            numbers.cell(entry["learning_rate"], path("steps", i, "learning_rate")),
+            numbers.cell(entry["loss"], path("steps", i, "loss")),
+        ]
+        for _, name, index in labels:
+            value = pick(entry["params"][name], index)
+            cells.append(numbers.cell(value, path("steps", i, "params", name, *index)))
+        grid.add(*cells)
+    yield grid
+    curve = loss_curve([e["loss"] for e in steps])
+    if curve:
+        yield Paragraph(f"Loss curve: {curve}")
+    final = data["final"]
+    grid = Grid(
+        "Final params", (Column("param"), Column("value", True), Column("∂L/∂param", True)), []
+    )
+    for name, value in final["params"].items():
+        for label, index in entries(name, value):
+            grid.add(
+                label,
+                numbers.cell(pick(value, index), path("final", "params", name, *index)),
+                numbers.cell(
+                    pick(final["gradients"][name], index), path("final", "gradients", name, *index)
+                ),
+            )
+    yield grid
+    noise = data.get("gradient_noise")
+    if noise:
+        grid = Grid(
+            "Gradient noise at the final params (per-sample spread)",
+            (
+                Column("param"),
+                Column("mean gradient", True),
+                Column("σ per sample", True),
+                Column(f"σ of a mean of {data['mini_batch']}", True),
+            ),
+            [],
+        )
+        root = data["mini_batch"] ** 0.5
+        for name, value in noise["std"].items():
+            for label, index in entries(name, value):
+                sigma = pick(value, index)
+                grid.add(
+                    label,
+                    numbers.plain(pick(noise["mean"][name], index)),
+                    numbers.plain(sigma),
+                    numbers.plain(None if sigma is None else sigma / root),
+                )
+        yield grid
+    stopped = data["stopped"]
+    yield Paragraph(
+        f"{stopped['message'][0].upper()}{stopped['message'][1:]}; final loss over all "
+        f"samples {numbers.cell(final['loss'], 'final.loss')}."
+    )
 
 
 # How tables write an optimizer's buffers and reported values.
