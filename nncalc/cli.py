@@ -387,6 +387,14 @@ def train(
             "--noise", help="Per-sample gradient spread at the end (the gradient's noise)."
         ),
     ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Write the loss curve to FILE (.png, .svg, .pdf; needs nncalc[plot]).",
+        ),
+    ] = None,
     emit_spec: EmitSpecOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -396,7 +404,8 @@ def train(
     debug: DebugOpt = False,
 ) -> None:
     """Many steps: a per-step trace of the loss and learning rate, then the final params."""
-    _emit_usage(emit_spec, output, force)
+    if output is not None and not emit_spec:
+        _emit_usage(emit_spec, output, force)
     optimizer = _with_form(optimizer, momentum_form)
     hyper = _hyper(
         momentum=momentum, alpha=alpha, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
@@ -464,15 +473,30 @@ def train(
         plain = section["name"] == "sgd" and not section["hyperparameters"].get("weight_decay")
         return emit(loaded[0], net_params, None if plain else section)
 
-    out = _Output(fmt, precision, standalone, debug)
-    if not emit_spec:
-        data = _run(compute, out)
-    elif output is None:
-        data = _run(compute, out, render=lambda d, _: trained_spec(d))
-    else:
-        from .emit import write_new
+    def write_files(data: dict[str, Any]) -> None:
+        if plot is not None:
+            from .plot import loss_curve
 
-        data = _run(compute, out, after=lambda d: write_new(output, trained_spec(d), force=force))
+            loss_curve(data, plot, force=force)
+        if emit_spec and output is not None:
+            from .emit import write_new
+
+            write_new(output, trained_spec(data), force=force)
+
+    if plot is not None:
+        from .plot import check_target
+
+        try:
+            check_target(plot, force=force)
+        except SpecError as exc:
+            for problem in exc.problems:
+                _stderr(str(problem))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    out = _Output(fmt, precision, standalone, debug)
+    if emit_spec and output is None:
+        data = _run(compute, out, render=lambda d, _: trained_spec(d), after=write_files)
+    else:
+        data = _run(compute, out, after=write_files)
     if data["stopped"]["reason"] == "diverged":
         raise typer.Exit(EXIT_WRONG)
 

@@ -197,10 +197,18 @@ def write_new(path: str, text: str, *, force: bool) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, new_file_mode())  # a temporary file is private; the result is not
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def new_file_mode() -> int:
+    """The permissions a newly created file gets here (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def updated_params(data: Mapping[str, Any]) -> dict[str, Any]:

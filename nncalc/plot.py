@@ -1,0 +1,78 @@
+"""Loss curves as image files, with matplotlib (the optional extra `nncalc[plot]`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .emit import new_file_mode
+from .errors import Problem, SpecError
+
+SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_target(path: str, *, force: bool) -> None:
+    """Refuse, before any work, a plot file that cannot or may not be written."""
+    target = Path(path)
+    if target.suffix.lower() not in SUFFIXES:
+        raise SpecError(
+            [Problem(path, 0, 0, f"--plot writes {', '.join(SUFFIXES)} files; name one of those")]
+        )
+    if target.is_dir():
+        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
+    if target.exists() and not force:
+        raise SpecError([Problem(path, 0, 0, "exists; give --force to replace it")])
+
+
+def loss_curve(data: dict[str, Any], path: str, *, force: bool) -> None:
+    """The trace's loss per step (log scale when it spans more than two decades) and learning
+    rate, written atomically to `path` (.png, .svg or .pdf)."""
+    check_target(path, force=force)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SpecError(
+            [
+                Problem(
+                    path,
+                    0,
+                    0,
+                    "--plot needs matplotlib, an optional extra: pip install 'nncalc[plot]'",
+                )
+            ]
+        ) from None
+    steps = [s["step"] for s in data["steps"]]
+    losses = [s["loss"] if s["loss"] is not None else float("nan") for s in data["steps"]]
+    rates = [s["learning_rate"] for s in data["steps"]]
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 5))
+    top.plot(steps, losses, marker="." if len(steps) <= 50 else None)
+    finite = [v for v in losses if v == v and v > 0]
+    if finite and max(finite) / min(finite) > 100:
+        top.set_yscale("log")
+    top.set_ylabel("loss (before the step)")
+    top.set_title(str(data["title"] or data["source"]))
+    bottom.plot(steps, rates, color="tab:orange")
+    bottom.set_ylabel("learning rate")
+    bottom.set_xlabel("step")
+    figure.tight_layout()
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.",
+        suffix=target.suffix,
+        dir=target.parent if str(target.parent) else ".",
+    )
+    os.close(handle)
+    try:
+        figure.savefig(temporary)
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(figure)
