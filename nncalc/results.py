@@ -318,8 +318,10 @@ def finish_data(
         if isinstance(value, dict):
             return {k: clean(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
         if isinstance(value, list):
-            if value and all(isinstance(v, float) and math.isfinite(v) for v in value):
-                return [v + 0.0 for v in value]
+            if value and type(value[0]) is float:  # a row of floats: check it in one go
+                row = np.array(value, dtype=object if rational else None)
+                if row.dtype == np.float64 and np.isfinite(row).all():
+                    return (row + 0.0).tolist()  # −0.0 + 0.0 is 0.0
             return [clean(v, f"{path}[{i}]") for i, v in enumerate(value)]
         return value
 
