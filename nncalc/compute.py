@@ -103,7 +103,10 @@ def result_data(
             )
         stepped, section = _optimizer_step(spec, engine.backprop(spec, lr), choice)
         data = dataclasses.replace(stepped, notation=mode.notation).to_data()
-        data["optimizer"] = section
+        # null for what is not finite; a frozen param's m̂ and v̂ are nan on purpose (no step)
+        plain = finish_data({"optimizer": section}, [])
+        data["optimizer"] = plain["optimizer"]
+        data["warnings"] += [w for w in plain["warnings"] if "optimizer.report." not in w]
         return data
     if not mode.exact and mode.decimals is None:
         result: ForwardResult = (

@@ -193,3 +193,14 @@ def test_the_state_table_compiles(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_a_frozen_param_under_adam_is_strict_json() -> None:
+    # skip-shared.yaml freezes k: it takes no step, so it has no m̂ or v̂ (null, no warning)
+    data = _json("backprop", str(ROOT / "examples" / "skip-shared.yaml"), "--optimizer", "adam")
+    opt = data["optimizer"]
+    assert isinstance(opt, dict)
+    assert opt["report"]["m_hat"]["k"] is None
+    assert opt["state_after"]["exp_avg"]["k"] == 0.0
+    assert data["updated"]["k"] == 1.5  # type: ignore[index]
+    assert not any("optimizer" in w for w in data["warnings"])  # type: ignore[union-attr]

@@ -190,3 +190,17 @@ def test_the_training_report_compiles(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_the_loss_curve_in_the_terminal() -> None:
+    from nncalc.render.view import loss_curve
+
+    # 4 → 1 linearly: the top, then evenly lower bars, the last at the bottom
+    assert loss_curve([4.0, 3.0, 2.0, 1.0]) == "█▆▃▁"
+    # more steps than columns: each column is the mean of its run of steps
+    assert len(loss_curve([float(v) for v in range(200, 0, -1)], width=50)) == 50
+    # a non-finite loss leaves a gap; nothing finite draws nothing
+    assert loss_curve([1.0, None, 2.0]) == "▁ █"
+    assert loss_curve([None]) == ""
+    table = runner.invoke(app, ["train", str(HOMEWORK), "-n", "5", "--lr", "0.01"]).stdout
+    assert "Loss curve: █" in table
