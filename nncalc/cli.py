@@ -323,7 +323,7 @@ def backprop(
                     )
                 ]
             )
-        return emit(loaded[0], updated_params(data), data.get("optimizer"))
+        return emit(loaded[0], updated_params(data), data.get("optimizer"), data["learning_rate"])
 
     if not emit_spec:
         _run(compute, _Output(fmt, precision, standalone, debug))
@@ -418,8 +418,11 @@ def train(
         raise typer.BadParameter("the only trace is 'params'", param_hint="--trace")
     if not (math.isfinite(gamma) and gamma > 0) or not (math.isfinite(min_lr) and min_lr >= 0):
         raise typer.BadParameter("--gamma must be > 0 and --min-lr ≥ 0")
+    if until_loss is not None and not math.isfinite(until_loss):
+        raise typer.BadParameter("must be a finite number", param_hint="--until-loss")
     loaded: list[Any] = []
     finished: list[Any] = []
+    used_rate: list[float] = []
 
     def compute() -> dict[str, Any]:
         from . import load_spec
@@ -438,6 +441,19 @@ def train(
                     )
                 ]
             )
+        if schedule == "cosine" and min_lr > rate:
+            raise SpecError(
+                [
+                    Problem(
+                        "<command line>",
+                        0,
+                        0,
+                        f"--min-lr {min_lr:g} exceeds the learning rate {rate:g}: cosine "
+                        "decays from the rate down to --min-lr",
+                    )
+                ]
+            )
+        used_rate.append(rate)
         progress = _progress(steps)
         try:
             data, theta, state = training.run(
@@ -471,7 +487,7 @@ def train(
             "state_after": {b: _net_params(loaded[0], v) for b, v in state.buffers.items()},
         }
         plain = section["name"] == "sgd" and not section["hyperparameters"].get("weight_decay")
-        return emit(loaded[0], net_params, None if plain else section)
+        return emit(loaded[0], net_params, None if plain else section, used_rate[0])
 
     def write_files(data: dict[str, Any]) -> None:
         if plot is not None:

@@ -97,17 +97,31 @@ def result_data(
                         0,
                         0,
                         f"{what} work plain SGD steps; the optimizer {choice.name} is not "
-                        "supported there (drop --explain, --exact or --round, or the optimizer)",
+                        "supported there; remove the spec's optimizer, or use plain backprop",
                     )
                 ]
             )
         stepped, section = _optimizer_step(spec, engine.backprop(spec, lr), choice)
         data = dataclasses.replace(stepped, notation=mode.notation).to_data()
-        # null for what is not finite; a frozen param's m̂ and v̂ are nan on purpose (no step)
+        # A frozen param's m̂ and v̂ are nan on purpose (it takes no step): null, no warning.
+        report = section.pop("report")
         plain = finish_data({"optimizer": section}, [])
-        data["optimizer"] = plain["optimizer"]
-        data["warnings"] += [w for w in plain["warnings"] if "optimizer.report." not in w]
+        data["optimizer"] = plain["optimizer"] | {"report": _nan_as_null(report)}
+        data["warnings"] += plain["warnings"]
         return data
+    if command != "forward" and spec.state is not None and spec.state.buffers:
+        name = (choice or OptimizerChoice("sgd", {})).name
+        raise SpecError(
+            [
+                Problem(
+                    spec.source,
+                    0,
+                    0,
+                    f"the state has buffers ({', '.join(spec.state.buffers)}), which {name} "
+                    "does not keep; name the optimizer they belong to",
+                )
+            ]
+        )
     if not mode.exact and mode.decimals is None:
         result: ForwardResult = (
             engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
@@ -136,6 +150,16 @@ def result_data(
     if command == "explain":
         data["command"] = "explain"
     return data
+
+
+def _nan_as_null(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _nan_as_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_as_null(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _plain_sgd(choice: OptimizerChoice) -> bool:

@@ -77,10 +77,12 @@ def emit(
     spec: Spec,
     params: Mapping[str, float | NDArray[np.float64]],
     optimizer: Mapping[str, Any] | None = None,
+    learning_rate: float | None = None,
 ) -> str:
     """The YAML text of `spec` with `params` in place of its own param values; with the
     "optimizer" section of a step's data, its optimizer and the state after the step too, so
-    the next step continues it."""
+    the next step continues it. `learning_rate`, when given, is the rate the step used (a
+    --lr over the spec's), so the next step uses it too."""
 
     def given(value: float) -> str:  # a number as the spec wrote it: a "p/q" stays one
         return number(spec.fractions.get(value, value))
@@ -117,8 +119,9 @@ def emit(
     lines.append(f"loss: {spec.loss.name}")
     if spec.reduction != "mean":
         lines.append(f"reduction: {spec.reduction}")
-    if spec.learning_rate is not None:
-        lines.append(f"learning_rate: {given(spec.learning_rate)}")
+    rate = spec.learning_rate if learning_rate is None else learning_rate
+    if rate is not None:
+        lines.append(f"learning_rate: {given(rate)}")
     if spec.frozen:
         lines.append("frozen: " + _list(name(p) for p in spec.params if p in spec.frozen))
     if optimizer is not None:

@@ -536,6 +536,10 @@ class _Validator:
                     self.error(at, f"expected the shape of {param}, {shape}, got {array.shape}")
                 elif array is not None:
                     buffer[str(param)] = array
+            if key in ("square_avg", "exp_avg_sq") and any(
+                np.any(np.asarray(v) < 0) for v in buffer.values()
+            ):
+                self.error(where, f"the buffer {key} holds squares: its values must be ≥ 0")
             missing = [p for p in params if p not in values]
             if missing:
                 self.error(where, f"the buffer {key} has no value for {_list(missing)}")

@@ -103,7 +103,8 @@ def run(
             stopped = {
                 "reason": "diverged",
                 "step": t,
-                "message": f"diverged at step {t}: the loss {what} (lower the learning rate)",
+                "message": f"diverged at step {t}: the loss {what} (lower the learning rate, or "
+                "check the optimizer's settings)",
             }
             break
         if until_loss is not None and loss <= until_loss:

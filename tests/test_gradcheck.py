@@ -279,7 +279,7 @@ def test_cli_kink_is_shown_and_warned_and_exits_0(tmp_path: Path) -> None:
     result = invoke(write(tmp_path, RELU_KINK))
     assert result.exit_code == 0, result.stderr
     assert "kink" in result.stdout
-    assert "6 checked, 0 failed, 4 on a kink (not checked)." in result.stdout
+    assert "6 checked, 0 failed, 4 on a kink (marked, not failed)." in result.stdout
     assert result.stderr.count("warning: ") == 4
 
 

@@ -204,3 +204,31 @@ def test_a_frozen_param_under_adam_is_strict_json() -> None:
     assert opt["state_after"]["exp_avg"]["k"] == 0.0
     assert data["updated"]["k"] == 1.5  # type: ignore[index]
     assert not any("optimizer" in w for w in data["warnings"])  # type: ignore[union-attr]
+
+
+def test_the_emitted_spec_keeps_the_rate_the_step_used() -> None:
+    # --lr 0.1 over the spec's 1: the next step must use 0.1 too
+    text = runner.invoke(
+        app, ["backprop", str(HOMEWORK), "--lr", "0.1", "--optimizer", "momentum", "--emit-spec"]
+    ).stdout
+    assert nncalc.load_spec(text, source="step1").learning_rate == 0.1
+
+
+def test_review_findings_on_state_and_frozen_reports() -> None:
+    # a frozen layered matrix under adam: its nan m̂, v̂ are null, with no warning at all
+    spec = (ROOT / "examples" / "softmax-classifier.yaml").read_text(encoding="utf-8")
+    spec += "frozen: [W1]\n"
+    data = _json("backprop", "-", "--optimizer", "adam", spec_text=spec)
+    assert not [w for w in data["warnings"] if "non-finite" in w]  # type: ignore[union-attr]
+    # squares cannot be negative
+    state = HOMEWORK.read_text(encoding="utf-8") + (
+        "optimizer: rmsprop\nstate:\n  step: 1\n"
+        "  square_avg: {w1: -1, w2: 0, w3: 0, w4: 0, w5: 0, w6: 0, w7: 0, w8: 0, w9: 0}\n"
+    )
+    assert "values must be ≥ 0" in _refused("backprop", "-", spec_text=state)
+    # a state the run's optimizer does not keep is refused by backprop as by train
+    adam_state = HOMEWORK.read_text(encoding="utf-8") + (
+        "optimizer: adam\nstate:\n  step: 1\n"
+        "  exp_avg: {w1: 1, w2: 0, w3: 0, w4: 0, w5: 0, w6: 0, w7: 0, w8: 0, w9: 0}\n"
+    )
+    assert "does not keep" in _refused("backprop", "-", "--optimizer", "sgd", spec_text=adam_state)

@@ -204,3 +204,13 @@ def test_the_loss_curve_in_the_terminal() -> None:
     assert loss_curve([None]) == ""
     table = runner.invoke(app, ["train", str(HOMEWORK), "-n", "5", "--lr", "0.01"]).stdout
     assert "Loss curve: █" in table
+
+
+def test_training_refuses_settings_that_cannot_mean_anything() -> None:
+    result = runner.invoke(app, ["train", str(HOMEWORK), "--schedule", "cosine", "--min-lr", "5"])
+    assert result.exit_code == 2 and "exceeds the learning rate" in result.stderr
+    result = runner.invoke(app, ["train", str(HOMEWORK), "--until-loss", "nan"])
+    assert result.exit_code == 2
+    # the trained spec keeps the rate the run used (--lr over the spec's)
+    text = runner.invoke(app, ["train", str(HOMEWORK), "-n", "2", "--lr", "0.05", "--emit-spec"])
+    assert nncalc.load_spec(text.stdout, source="trained").learning_rate == 0.05

@@ -734,7 +734,7 @@ def gradcheck_summary(counts: dict[str, int]) -> str:
     failed, kinks = counts.get("failed", 0), counts.get("kinks", 0)
     text = f"{counts.get('checked', 0)} checked, {failed} failed"
     if kinks:
-        text += f", {kinks} on a kink (not checked)"
+        text += f", {kinks} on a kink (marked, not failed)"
     return text
 
 
@@ -744,7 +744,7 @@ def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
     yield Paragraph(
         f"{data['step']}; rel error = |analytic − numeric| / max(|analytic|, |numeric|). An "
         "entry passes when its rel error is at most the tolerance, or its abs error is below the "
-        "round-off floor of the difference; an entry whose ±h crosses a kink is not checked."
+        "round-off floor of the difference; an entry whose ±h crosses a kink is marked, not failed."
     )
     columns = (
         Column("name"),
