@@ -716,5 +716,21 @@ def _write(text: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="nncalc")
+    """Console-script entry point.
+
+    typer builds every command's options on each start; a run names one command, so only that
+    one is built (the whole app still answers --help, completion and anything unknown)."""
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    chosen = [c for c in app.registered_commands if (c.name or c.callback.__name__) == name]  # type: ignore[union-attr]
+    if not chosen or os.environ.get("_NNCALC_COMPLETE"):
+        app(prog_name="nncalc")
+        return
+    single = typer.Typer(
+        name="nncalc",
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    single.registered_callback = app.registered_callback
+    single.registered_commands = chosen
+    single(prog_name="nncalc")

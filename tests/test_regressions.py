@@ -303,3 +303,25 @@ def test_library_modes_are_checked(options: dict[str, object]) -> None:
     spec = nncalc.load_spec(Path(__file__).resolve().parent.parent / "examples" / "homework.yaml")
     with pytest.raises(ValueError):
         nncalc.explain(spec, **options)  # type: ignore[arg-type]
+
+
+def test_the_entry_point_builds_only_the_command_it_runs() -> None:
+    import subprocess
+    import sys
+
+    homework = str(Path(__file__).resolve().parent.parent / "examples" / "homework.yaml")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nncalc", *args], capture_output=True, text=True, timeout=60
+        )
+
+    direct = run("backprop", homework, "-f", "json")
+    assert direct.returncode == 0
+    assert direct.stdout == runner.invoke(app, ["backprop", homework, "-f", "json"]).stdout
+    listing = run("--help").stdout
+    for command in ("forward", "backprop", "train", "explain", "check", "gradcheck"):
+        assert command in listing
+    assert run("--version").stdout.startswith("nncalc ")
+    assert run("nope").returncode == 2
+    assert run("check", homework).returncode == 2  # the answers file is missing: usage, exit 2
