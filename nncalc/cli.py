@@ -699,6 +699,29 @@ def _run(
     return data
 
 
+@app.command()
+def init(
+    file: Annotated[
+        str, typer.Argument(help="The spec to write; '-' writes to standard output.")
+    ] = "net.yaml",
+) -> None:
+    """Write a commented starter spec (the seed exercise); an existing file is never replaced."""
+    from .starter import STARTER
+
+    if file == "-":
+        _write(STARTER)
+        return
+    from .emit import write_new
+
+    try:
+        write_new(file, STARTER, force=False, if_exists="init never replaces a file; name another")
+    except SpecError as exc:
+        for problem in exc.problems:
+            _stderr(str(problem))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    _stderr(f"wrote {file}; next: nncalc backprop {file}")
+
+
 def _stderr(line: str) -> None:
     sys.stderr.write(line.replace("\n", " ") + "\n")
 

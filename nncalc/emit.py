@@ -182,16 +182,20 @@ def _data_lines(spec: Spec) -> list[str]:
     return out
 
 
-def write_new(path: str, text: str, *, force: bool) -> None:
+def write_new(
+    path: str,
+    text: str,
+    *,
+    force: bool,
+    if_exists: str = "give --force to replace it, or another --output",
+) -> None:
     """Write `text` to `path` atomically (a temporary file in the same folder, then a rename);
     an existing file is replaced only with `force`. Bad paths are SpecErrors, located at 0."""
     target = Path(path)
     if target.is_dir():
         raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
     if target.exists() and not force:
-        raise SpecError(
-            [Problem(path, 0, 0, "exists; give --force to replace it, or another --output")]
-        )
+        raise SpecError([Problem(path, 0, 0, f"exists; {if_exists}")])
     folder = target.parent if str(target.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
