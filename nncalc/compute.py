@@ -193,11 +193,7 @@ def _optimizer_step(
         done = optim.step(
             opt, result.theta, result.gradient, before, result.learning_rate, net.trainable, hyper
         )
-        _, post = engine.forward_pass(net, done.theta, spec.inputs)
-        after = engine.reduce_losses(
-            engine.loss_per_sample(spec.loss, engine.gather_outputs(net, post), spec.targets),
-            spec.reduction,
-        )
+        after = engine.loss_at(spec, net, done.theta)
     section["state_after"] = {b: params_data(net.params(v)) for b, v in done.state.buffers.items()}
     section["report"] = {k: params_data(net.params(v)) for k, v in done.report.items()}
     stepped = dataclasses.replace(result, updated_theta=done.theta, loss_after=after)

@@ -71,19 +71,14 @@ def backprop(
     first = forward(spec)
     net, theta = first.network, first.theta
     with np.errstate(all="ignore"):
-        dL_dyhat = spec.loss.gradient(first.yhat, _targets(spec, first.yhat))
-        if spec.reduction == "mean" and spec.batch_size > 1:
-            dL_dyhat /= spec.batch_size
+        dL_dyhat = output_gradient(spec.loss, first.yhat, spec.targets, spec.reduction)
         deltas, grad, dL_dx = backward_pass(
             net, theta, first.pre, first.post, dL_dyhat, input_gradients=input_gradients
         )
         updated = None if rate is None else sgd_step(theta, grad, rate, net.trainable)
         after = None
         if updated is not None and loss_after:
-            _, post = forward_pass(net, updated, spec.inputs)
-            after = reduce_losses(
-                loss_per_sample(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
-            )
+            after = loss_at(spec, net, updated)
     return BackpropResult(
         spec=spec,
         network=net,
@@ -252,8 +247,21 @@ def sgd_step(theta: Array, grad: Array, lr: float, trainable: NDArray[np.bool_])
     return updated
 
 
-def _targets(spec: Spec, yhat: Array) -> Array:
-    return spec.targets if spec.targets is not None else np.zeros_like(yhat)
+def output_gradient(loss: Loss, yhat: Array, targets: Array | None, reduction: str) -> Array:
+    """∂L/∂ŷ of the batch loss: each sample's, times 1/N under a mean over N samples."""
+    dL_dyhat = loss.gradient(yhat, targets if targets is not None else np.zeros_like(yhat))
+    if reduction == "mean" and len(yhat) > 1:
+        dL_dyhat /= len(yhat)
+    return dL_dyhat
+
+
+def loss_at(spec: Spec, net: Network, theta: Array) -> float:
+    """The loss over all of the spec's samples with params θ (a forward pass, no gradient)."""
+    with np.errstate(all="ignore"):
+        _, post = forward_pass(net, theta, spec.inputs)
+        return reduce_losses(
+            loss_per_sample(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
+        )
 
 
 def loss_per_sample(loss: Loss, yhat: Array, targets: Array | None) -> Array:

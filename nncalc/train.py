@@ -164,11 +164,10 @@ def _loss_and_gradient(
     with np.errstate(all="ignore"):
         pre, post = engine.forward_pass(net, theta, inputs)
         yhat = engine.gather_outputs(net, post)
-        losses = engine.loss_per_sample(spec.loss, yhat, targets)
-        loss = engine.reduce_losses(losses, spec.reduction)
-        dL_dyhat = spec.loss.gradient(yhat, targets if targets is not None else np.zeros_like(yhat))
-        if spec.reduction == "mean" and len(chosen) > 1:
-            dL_dyhat /= len(chosen)
+        loss = engine.reduce_losses(
+            engine.loss_per_sample(spec.loss, yhat, targets), spec.reduction
+        )
+        dL_dyhat = engine.output_gradient(spec.loss, yhat, targets, spec.reduction)
         _, grad, _ = engine.backward_pass(net, theta, pre, post, dL_dyhat, input_gradients=False)
     return loss, grad
 
