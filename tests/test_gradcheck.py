@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 import pytest
+from test_formats import compile_latex  # compiles with pdflatex, stops at the first error
 from typer.testing import CliRunner, Result
 
 import nncalc
@@ -344,14 +344,4 @@ def test_latex_compiles(spec: Path | None, tmp_path: Path) -> None:
     source = str(spec) if spec else write(tmp_path, RELU_KINK)
     result = invoke(source, "--format", "latex", "--standalone")
     assert result.exit_code == 0, result.stderr
-    (tmp_path / "gradcheck.tex").write_text(result.stdout, encoding="utf-8")
-    process = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "gradcheck.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert process.returncode == 0, process.stdout[-2000:]
-    assert (tmp_path / "gradcheck.pdf").exists()
+    compile_latex(result.stdout, tmp_path)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_formats import compile_latex  # compiles with pdflatex, stops at the first error
 from typer.testing import CliRunner
 
 import nncalc
@@ -185,14 +185,7 @@ def test_the_state_table_compiles(tmp_path: Path) -> None:
     args = ["backprop", str(MAZUR), "--optimizer", "adam", "-f", "latex", "--standalone"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0
-    (tmp_path / "s.tex").write_text(result.stdout, encoding="utf-8")
-    done = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "s.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(result.stdout, tmp_path)
 
 
 def test_a_frozen_param_under_adam_is_strict_json() -> None:

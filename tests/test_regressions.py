@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from test_formats import compile_latex  # compiles with pdflatex, stops at the first error
 from typer.testing import CliRunner
 
 import nncalc
@@ -204,19 +205,10 @@ LEAKY_DEAD = (
 @pytest.mark.skipif(not __import__("shutil").which("pdflatex"), reason="needs pdflatex")
 def test_a_flat_leaky_relu_note_compiles(tmp_path: Path) -> None:
     # alpha = 0 and a = −1 < 0: leaky_relu′(a) = 0, and the note names leaky_relu in \text{}
-    import subprocess
-
     code, out, _ = _run(tmp_path, LEAKY_DEAD, "explain", "-f", "latex", "--standalone")
     assert code == 0
     assert r"leaky\_relu is flat" in out
-    (tmp_path / "x.tex").write_text(out, encoding="utf-8")
-    done = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "x.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(out, tmp_path)
 
 
 def test_a_slope_rounded_to_zero_says_so(tmp_path: Path) -> None:

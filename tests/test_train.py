@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_formats import compile_latex  # compiles with pdflatex, stops at the first error
 from typer.testing import CliRunner
 
 import nncalc
@@ -182,14 +182,7 @@ def test_the_training_report_compiles(tmp_path: Path) -> None:
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0
-    (tmp_path / "t.tex").write_text(result.stdout, encoding="utf-8")
-    done = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(result.stdout, tmp_path)
 
 
 def test_the_loss_curve_in_the_terminal() -> None:
