@@ -8,7 +8,8 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
@@ -241,7 +242,9 @@ OutputOpt = Annotated[
     str | None,
     typer.Option("--output", "-o", metavar="FILE", help="With --emit-spec: the file to write."),
 ]
-ForceOpt = Annotated[bool, typer.Option("--force", help="With --output: replace an existing file.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace an existing file (the one this command writes).")
+]
 
 
 def _hyper(**given: float | None) -> dict[str, float]:
@@ -502,12 +505,8 @@ def train(
     if plot is not None:
         from .plot import check_target
 
-        try:
+        with _bad_input():
             check_target(plot, force=force)
-        except SpecError as exc:
-            for problem in exc.problems:
-                _stderr(str(problem))
-            raise typer.Exit(EXIT_BAD_INPUT) from None
     out = _Output(fmt, precision, standalone, debug)
     if emit_spec and output is None:
         data = _run(compute, out, render=lambda d, _: trained_spec(d), after=write_files)
@@ -653,6 +652,35 @@ def gradcheck(
         raise typer.Exit(EXIT_WRONG)
 
 
+@app.command()
+def schema(
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the schema to FILE (atomically) instead of standard output.",
+        ),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """JSON Schema of a spec, for editors that check and complete net.yaml as it is typed."""
+    if force and output is None:
+        raise typer.BadParameter("applies with --output only", param_hint="--force")
+    from .schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        _write(text)
+        return
+    from .emit import write_new
+
+    with _bad_input():
+        write_new(output, text, force=force)
+    _stderr(f"wrote {output}; start a spec with: # yaml-language-server: $schema={output}")
+
+
 def _run(
     compute: Callable[[], dict[str, Any]],
     out: _Output,
@@ -713,13 +741,21 @@ def init(
         return
     from .emit import write_new
 
-    try:
+    with _bad_input():
         write_new(file, STARTER, force=False, if_exists="init never replaces a file; name another")
+    _stderr(f"wrote {file}; next: nncalc backprop {file}")
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """Bad input found outside `_run` (a file that may not be written, say): each problem on
+    standard error, exit 2."""
+    try:
+        yield
     except SpecError as exc:
         for problem in exc.problems:
             _stderr(str(problem))
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    _stderr(f"wrote {file}; next: nncalc backprop {file}")
 
 
 def _stderr(line: str) -> None:

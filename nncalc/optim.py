@@ -95,7 +95,7 @@ SYMBOLS: dict[str, str] = {
 }
 
 # name → (whether a value is allowed, the rule in words)
-_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "momentum": (lambda x: x >= 0, "at least 0"),
     "dampening": (lambda x: 0 <= x <= 1, "between 0 and 1"),
     "weight_decay": (lambda x: x >= 0, "at least 0"),
@@ -325,7 +325,7 @@ def hyperparameters(
             raise ValueError(f"{optimizer.name} has no hyper-parameter '{name}'{hint}")
         values[name] = float(value)
     for name, value in values.items():
-        allowed, rule = _RANGES[name]
+        allowed, rule = RANGES[name]
         if optimizer.name == "nesterov" and name == "momentum":
             allowed, rule = (lambda x: x > 0), "above 0"  # torch: nesterov requires a momentum
         if not (math.isfinite(value) and allowed(value)):

@@ -137,6 +137,17 @@ def validate(doc: Document, *, exact: bool = False) -> Spec:
     return _Validator(doc, exact=exact).spec()
 
 
+def validate_activation(doc: Document) -> activations.Activation:
+    """One activation as a spec writes it: a name or alias, or a mapping with `name` and
+    parameters. Raises SpecError with the spec's own messages (`nncalc activations` reads its
+    arguments this way)."""
+    validator = _Validator(doc)
+    activation = _Body(validator).activation((), doc.data)
+    if validator.problems or activation is None:
+        raise SpecError(validator.problems)
+    return activation
+
+
 class _Invalid(Exception):
     """Raised inside the validator when a problem makes going further meaningless."""
 
@@ -1149,12 +1160,12 @@ class _LayeredBody(_Body):
         return vector
 
 
-_FRACTION = re.compile(r"[-+]?[0-9]+/[0-9]+\Z")
+FRACTION_PATTERN = re.compile(r"[-+]?[0-9]+/[0-9]+\Z")
 
 
 def is_fraction(text: str) -> bool:
     """'1/3', '-2/7': a number written as a fraction of integers."""
-    return _FRACTION.match(text) is not None
+    return FRACTION_PATTERN.match(text) is not None
 
 
 def _all_numbers(items: Iterable[Any]) -> bool:

@@ -183,17 +183,28 @@ def test_malformed_yaml_bad_indentation() -> None:
     assert_at(only(text), position(text, 4, "w2"), "invalid YAML")
 
 
-@pytest.mark.parametrize(
-    "text", ["", "\n\n", "# only a comment\n"], ids=["empty", "blank", "comment"]
-)
+# The lists of bad specs below are imported by test_schema.py too, which sorts them into what
+# the editor schema rejects and what only nncalc can see.
+EMPTY_SPECS = [
+    pytest.param("", id="empty"),
+    pytest.param("\n\n", id="blank"),
+    pytest.param("# only a comment\n", id="comment"),
+]
+
+
+@pytest.mark.parametrize("text", EMPTY_SPECS)
 def test_empty_file(text: str) -> None:
     assert_at(only(text), (1, 1), "empty", "inputs", "neurons", "layers")
 
 
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [("- 1\n- 2\n", "a list"), ("just text\n", "the text 'just text'"), ("3\n", "the number 3")],
-)
+NOT_A_MAPPING = [
+    ("- 1\n- 2\n", "a list"),
+    ("just text\n", "the text 'just text'"),
+    ("3\n", "the number 3"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), NOT_A_MAPPING)
 def test_top_level_not_a_mapping(text: str, kind: str) -> None:
     assert_at(only(text), (1, 1), "expected a mapping", "neurons", "layers", f"got {kind}")
 
@@ -244,7 +255,10 @@ def test_duplicate_key_nested() -> None:
     assert_at(only(text), position(text, 4, "x1", occurrence=2), "duplicate key 'x1'")
 
 
-@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Yes", "y"])
+YAML_1_1_BOOLEANS = ["yes", "no", "on", "off", "Yes", "y"]
+
+
+@pytest.mark.parametrize("word", YAML_1_1_BOOLEANS)
 def test_yaml_1_1_booleans_are_text_where_a_number_belongs(word: str) -> None:
     text = NAMED.replace("{x1: 1, x2: 2}", f"{{x1: {word}, x2: 2}}")
     assert_at(
@@ -256,18 +270,17 @@ def test_yaml_1_1_booleans_are_text_where_a_number_belongs(word: str) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "line", "token", "shown"),
-    [
-        ("x1: 1,", "x1: .nan,", 1, ".nan", "nan"),
-        ("x1: 1,", "x1: -.inf,", 1, "-.inf", "-inf"),
-        ("{o: 6}", "{o: .inf}", 5, ".inf", "inf"),
-        ("{o: 6}", "{o: .NaN}", 5, ".NaN", "nan"),
-        ("w1: 2,", "w1: .nan,", 2, ".nan", "nan"),
-        ("w2: 1}", "w2: .inf}", 2, ".inf", "inf"),
-    ],
-    ids=["input-nan", "input-minus-inf", "target-inf", "target-NaN", "param-nan", "param-inf"],
-)
+NAN_AND_INF = [
+    pytest.param("x1: 1,", "x1: .nan,", 1, ".nan", "nan", id="input-nan"),
+    pytest.param("x1: 1,", "x1: -.inf,", 1, "-.inf", "-inf", id="input-minus-inf"),
+    pytest.param("{o: 6}", "{o: .inf}", 5, ".inf", "inf", id="target-inf"),
+    pytest.param("{o: 6}", "{o: .NaN}", 5, ".NaN", "nan", id="target-NaN"),
+    pytest.param("w1: 2,", "w1: .nan,", 2, ".nan", "nan", id="param-nan"),
+    pytest.param("w2: 1}", "w2: .inf}", 2, ".inf", "inf", id="param-inf"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "line", "token", "shown"), NAN_AND_INF)
 def test_nan_and_inf_are_not_numbers_here(
     old: str, new: str, line: int, token: str, shown: str
 ) -> None:
@@ -276,16 +289,15 @@ def test_nan_and_inf_are_not_numbers_here(
     assert_at(only(text), position(text, line, token), "expected a number", shown, "finite")
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "line", "what"),
-    [
-        ("x1: 1,", "x1: true,", 1, "inputs.x1"),
-        ("{o: 6}", "{o: false}", 5, "target.o"),
-        ("{x1: w1,", "{x1: true,", 4, "neurons.o.from.x1"),
-        ("w1: 2,", "w1: true,", 2, "params.w1"),
-    ],
-    ids=["input", "target", "constant-weight", "param"],
-)
+BOOLEANS = [
+    pytest.param("x1: 1,", "x1: true,", 1, "inputs.x1", id="input"),
+    pytest.param("{o: 6}", "{o: false}", 5, "target.o", id="target"),
+    pytest.param("{x1: w1,", "{x1: true,", 4, "neurons.o.from.x1", id="constant-weight"),
+    pytest.param("w1: 2,", "w1: true,", 2, "params.w1", id="param"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "line", "what"), BOOLEANS)
 def test_boolean_where_a_number_belongs(old: str, new: str, line: int, what: str) -> None:
     text = NAMED.replace(old, new)
     value = new.split(": ")[1].strip(",}")
@@ -310,7 +322,10 @@ def test_merge_keys_are_rejected() -> None:
     assert_at(find(problems(text), "merge"), position(text, 5, "<<"), "'<<'", "not supported")
 
 
-@pytest.mark.parametrize("tag", ["!!python/object:os.system", "!custom", "!!binary"])
+UNKNOWN_TAGS = ["!!python/object:os.system", "!custom", "!!binary"]
+
+
+@pytest.mark.parametrize("tag", UNKNOWN_TAGS)
 def test_unknown_tags_are_rejected(tag: str) -> None:
     text = NAMED.replace("x1: 1,", f"x1: {tag} 1,")
     assert_at(only(text), position(text, 1, tag), "tag", "not supported")
@@ -340,7 +355,10 @@ def test_numbers_follow_yaml_1_2() -> None:
     assert data["learning_rate"] == 0.001
 
 
-@pytest.mark.parametrize("word", ["1_000", "1:30", "0b101", "0x", "1e"])
+YAML_1_1_NUMBER_FORMS = ["1_000", "1:30", "0b101", "0x", "1e"]
+
+
+@pytest.mark.parametrize("word", YAML_1_1_NUMBER_FORMS)
 def test_yaml_1_1_number_forms_are_text(word: str) -> None:
     text = NAMED.replace("x1: 1,", f"x1: {word},")
     assert_at(only(text), position(text, 1, word), "expected a number", f"the text '{word}'")

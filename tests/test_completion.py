@@ -1,0 +1,152 @@
+"""Shell completion through the installed `nncalc` console script.
+
+A shell's completion function runs `nncalc` with no arguments and the words typed so far in the
+environment (`_NNCALC_COMPLETE=complete_bash`, `COMP_WORDS`, `COMP_CWORD` for bash: see
+typer/_completion_classes.py and typer/_completion_shared.py, typer's copy of click's shell
+completion). cli.main() builds only the command a run names; these tests check that completion
+still sees the whole app through it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from nncalc.cli import app
+from nncalc.render import Format
+
+SCRIPT = Path(sys.executable).parent / "nncalc"
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+
+pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="the nncalc script is not installed")
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("_NNCALC", "_TYPER", "COMP_"))
+    }
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def bash_complete(line: str) -> list[str]:
+    """What bash offers for the last word of `line` (a trailing space: a new, empty word)."""
+    words = line.split(" ")
+    result = run(
+        [],
+        _NNCALC_COMPLETE="complete_bash",
+        COMP_WORDS=line,
+        COMP_CWORD=str(len(words) - 1),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def test_command_names_complete() -> None:
+    assert bash_complete("nncalc ba") == ["backprop"]
+    assert bash_complete("nncalc sch") == ["schema"]
+    assert bash_complete("nncalc gradc") == ["gradcheck"]
+    assert sorted(bash_complete("nncalc ")) == COMMANDS
+
+
+def test_options_complete() -> None:
+    offered = bash_complete("nncalc backprop --fo")
+    assert "--format" in offered
+    assert all(option.startswith("--fo") for option in offered), offered
+    assert bash_complete("nncalc train --batch") == ["--batch-size"]
+    assert bash_complete("nncalc schema --ou") == ["--output"]
+
+
+def test_option_values_complete() -> None:
+    assert bash_complete("nncalc backprop --format ") == [f.value for f in Format]
+    assert bash_complete("nncalc forward -f j") == ["json"]
+    assert bash_complete("nncalc explain --notation ") == ["seed", "nielsen", "mazur"]
+
+
+@pytest.mark.parametrize(
+    ("shell", "env", "expected"),
+    [
+        ("zsh", {"_TYPER_COMPLETE_ARGS": "nncalc ba"}, '"backprop":'),
+        (
+            "fish",
+            {"_TYPER_COMPLETE_ARGS": "nncalc ba", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+            "backprop\t",
+        ),
+        (
+            "powershell",
+            {"_TYPER_COMPLETE_ARGS": "nncalc ba", "_TYPER_COMPLETE_WORD_TO_COMPLETE": "ba"},
+            "backprop:::",
+        ),
+    ],
+)
+def test_other_shells_complete_too(shell: str, env: dict[str, str], expected: str) -> None:
+    result = run([], _NNCALC_COMPLETE=f"complete_{shell}", **env)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert "forward" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("shell", "line"),
+    [
+        ("bash", "complete -o default -F _nncalc_completion nncalc"),
+        ("zsh", "compdef _nncalc_completion nncalc"),
+        ("fish", "complete --command nncalc"),
+        ("powershell", "Register-ArgumentCompleter -Native -CommandName nncalc"),
+    ],
+)
+def test_each_shell_has_a_script(shell: str, line: str) -> None:
+    result = run([], _NNCALC_COMPLETE=f"source_{shell}")
+    assert result.returncode == 0, result.stderr
+    assert line in result.stdout
+    assert "_NNCALC_COMPLETE" in result.stdout
+    assert f"complete_{shell}" in result.stdout
+
+
+BASH = shutil.which("bash")
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+def test_show_completion_prints_a_bash_script_that_completes() -> None:
+    """From bash, `nncalc --show-completion bash` prints the script; sourced, it completes."""
+    assert BASH is not None
+    path = f"{SCRIPT.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # `; true` keeps bash as nncalc's parent, the shell typer detects.
+    shown = subprocess.run(
+        [BASH, "--norc", "-c", "nncalc --show-completion bash; true"],
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "complete -o default -F _nncalc_completion nncalc" in shown.stdout
+    assert "_NNCALC_COMPLETE=complete_bash" in shown.stdout
+    session = (
+        'eval "$(nncalc --show-completion bash)"\n'
+        "COMP_WORDS=(nncalc backprop --format j); COMP_CWORD=3\n"
+        "_nncalc_completion nncalc\n"
+        'echo "${COMPREPLY[@]}"\n'
+    )
+    completed = subprocess.run(
+        [BASH, "--norc", "-c", session],
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert completed.stdout == "json\n", completed.stderr
