@@ -681,6 +681,85 @@ def schema(
     _stderr(f"wrote {output}; start a spec with: # yaml-language-server: $schema={output}")
 
 
+@app.command()
+def graph(
+    spec: SpecArg = "net.yaml",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="dot|mermaid",
+            help="mermaid (default: a flowchart GitHub draws in a ```mermaid block) or dot "
+            "(Graphviz).",
+            show_default=False,
+        ),
+    ] = None,
+    grad: Annotated[
+        bool, typer.Option("--grad", help="Add each gradient ∂L/∂w and each neuron's δ.")
+    ] = False,
+    lr: LrOpt = None,
+    sample: Annotated[
+        int, typer.Option("--sample", min=1, help="The sample of a batch to show (1-based).")
+    ] = 1,
+    render_to: Annotated[
+        str | None,
+        typer.Option(
+            "--render",
+            metavar="FILE",
+            help="Draw the DOT with Graphviz into FILE (.svg, .png or .pdf) instead of printing.",
+        ),
+    ] = None,
+    force: ForceOpt = False,
+    precision: Annotated[
+        int,
+        typer.Option("--precision", "-p", min=1, max=17, help="Significant digits in labels."),
+    ] = 4,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw the network: inputs, neurons and weighted edges with their numbers (Mermaid, DOT)."""
+    form = (fmt or "mermaid").lower()
+    if form not in ("dot", "mermaid"):
+        raise typer.BadParameter(f"must be dot or mermaid, got {fmt!r}", param_hint="--format")
+    if render_to is not None and fmt is not None and form == "mermaid":
+        raise typer.BadParameter("--render draws the DOT text; leave out --format mermaid")
+    if force and render_to is None:
+        raise typer.BadParameter("applies with --render only", param_hint="--force")
+    loaded: list[Any] = []
+
+    def compute() -> dict[str, Any]:
+        from . import load_spec
+        from .graph import graph_data
+
+        loaded.append(load_spec(spec))
+        return graph_data(loaded[0], grad=grad, lr=lr, sample=sample)
+
+    def text(data: dict[str, Any], kind: str) -> str:
+        from .graph import draw
+
+        step = lr is not None
+        return draw(
+            loaded[0], data, kind, grad=grad, updates=step, sample=sample, precision=precision
+        )
+
+    out = _Output(Format.table, precision, False, debug)
+    if render_to is None:
+        _run(compute, out, render=lambda d, _: text(d, form))
+        return
+    from .graph import check_target, render_file
+
+    with _bad_input():
+        check_target(render_to, force=force)
+    path = render_to
+    _run(
+        compute,
+        out,
+        render=lambda d, _: "",
+        after=lambda d: render_file(text(d, "dot"), path, force=force),
+    )
+    _stderr(f"wrote {path}")
+
+
 def _run(
     compute: Callable[[], dict[str, Any]],
     out: _Output,
