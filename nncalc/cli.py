@@ -760,6 +760,99 @@ def graph(
     _stderr(f"wrote {path}")
 
 
+@app.command()
+def exercise(
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="Which exercise: the same seed gives the same one."),
+    ],
+    shape: Annotated[
+        str,
+        typer.Option(
+            "--shape",
+            help="Units per layer, inputs first: 2-3-1, 3-4-4-2 (at most 6 layers of neurons, "
+            "8 units each).",
+        ),
+    ] = "2-3-1",
+    activation_names: Annotated[
+        str,
+        typer.Option(
+            "--activations",
+            metavar="NAME[,NAME…]",
+            help="The activation of each layer, hidden layers then the output, comma-separated; "
+            "one name for all.",
+        ),
+    ] = "relu",
+    loss: Annotated[str, typer.Option("--loss", help="The loss, named as in a spec.")] = (
+        "half_squared_error"
+    ),
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the SGD step.")] = 0.1,
+    bias: Annotated[
+        bool, typer.Option("--bias", help="Give every neuron a bias param (b1, b2, …).")
+    ] = False,
+    dead: Annotated[
+        int, typer.Option("--dead", min=0, help="Exactly N dead hidden ReLU units (a < 0).")
+    ] = 0,
+    saturated: Annotated[
+        int,
+        typer.Option("--saturated", min=0, help="Exactly N saturated sigmoid or tanh units."),
+    ] = 0,
+    key_format: Annotated[
+        str,
+        typer.Option(
+            "--key-format",
+            metavar="markdown|latex",
+            help="The answer key as Markdown (STEM-key.md) or a LaTeX document (STEM-key.tex).",
+        ),
+    ] = "markdown",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="STEM",
+            help="Write STEM.yaml and its key (default exercise-SEED); '-' prints the spec alone.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """A random backprop exercise with friendly numbers, and its worked answer key."""
+    from . import exercise as drill
+
+    if key_format not in ("markdown", "latex"):
+        raise typer.BadParameter(
+            f"must be markdown or latex, got {key_format!r}", param_hint="--key-format"
+        )
+    if output == "-" and force:
+        raise typer.BadParameter("-o - writes no file to replace", param_hint="--force")
+    try:
+        request = drill.request(
+            shape, seed, activation_names, loss, lr, bias=bias, dead=dead, saturated=saturated
+        )
+    except drill.RequestError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.option) from None
+    form: drill.KeyFormat = "latex" if key_format == "latex" else "markdown"
+    spec_path, key_path = drill.paths(output or f"exercise-{seed}", form)
+    made: list[Any] = []
+
+    def compute() -> dict[str, Any]:
+        made.append(drill.make(request, source="<stdout>" if output == "-" else spec_path))
+        return {"command": "exercise", "warnings": []}
+
+    out = _Output(Format.markdown, 6, False, debug)
+    if output == "-":
+        _run(compute, out, render=lambda d, _: str(made[0].text))
+        return
+    _run(
+        compute,
+        out,
+        render=lambda d, _: "",
+        after=lambda d: drill.write(made[0], spec_path, key_path, form, force=force),
+    )
+    _stderr(f"wrote {spec_path} and {key_path}")
+
+
 def _run(
     compute: Callable[[], dict[str, Any]],
     out: _Output,
