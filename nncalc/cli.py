@@ -853,6 +853,93 @@ def exercise(
     _stderr(f"wrote {spec_path} and {key_path}")
 
 
+@app.command()
+def activations(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME]...",
+            help="Activations to show: names, aliases, or with parameters as "
+            "'leaky_relu(alpha=0.2)' or '{name: elu, alpha: 2}'; all when none is named.",
+            show_default=False,
+        ),
+    ] = None,
+    at: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--at",
+            metavar="X",
+            help="A pre-activation a at which to show f(a) and f′(a); repeatable "
+            "(softmax takes the points as one vector).",
+            show_default=False,
+        ),
+    ] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            min=1,
+            metavar="N",
+            help="The gradient factor (W·f′(a))^N through N stacked units, at --at "
+            "(default −2, 0, 2), and its bound (|W|·max |f′|)^N.",
+        ),
+    ] = None,
+    weight: Annotated[
+        float | None,
+        typer.Option("--weight", metavar="W", help="With --depth: each unit's weight (default 1)."),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Write f and f′ of each activation to FILE (.png, .svg, .pdf; needs "
+            "nncalc[plot]).",
+        ),
+    ] = None,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Format.table,
+    precision: PrecisionOpt = 6,
+    standalone: StandaloneOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Activation functions compared: properties, values and slopes, vanishing gradients."""
+    points = at or []
+    if not all(math.isfinite(x) for x in points):
+        raise typer.BadParameter("every point must be a finite number", param_hint="--at")
+    if weight is not None and depth is None:
+        raise typer.BadParameter("applies with --depth only", param_hint="--weight")
+    if weight is not None and not math.isfinite(weight):
+        raise typer.BadParameter(f"must be a finite number, got {weight}", param_hint="--weight")
+    if force and plot is None:
+        raise typer.BadParameter("applies with --plot only", param_hint="--force")
+    chosen: list[Any] = []
+
+    def compute() -> dict[str, Any]:
+        from .explore import chosen as choose
+        from .explore import explore
+
+        chosen.extend(choose(names or ()))
+        w = 1.0 if weight is None else weight
+        return explore(chosen, points, depth, w, sketch=fmt is Format.table)
+
+    after = None
+    if plot is not None:
+        from .plot import check_target
+
+        with _bad_input():
+            check_target(plot, force=force)
+        path = plot
+
+        def after(data: dict[str, Any]) -> None:
+            from .explore import PLOT_POINTS, curves
+            from .plot import activation_curves
+
+            activation_curves(curves(chosen, PLOT_POINTS), path, force=force)
+
+    _run(compute, _Output(fmt, precision, standalone, debug), after=after)
+
+
 def _run(
     compute: Callable[[], dict[str, Any]],
     out: _Output,

@@ -1,5 +1,6 @@
 """CSV: one row per scalar value (kind, name, sample, value), or for `check` one row per answer,
-or for `gradcheck` one row per checked value.
+or for `gradcheck` one row per checked value, or for `activations` one row per property, value
+at a point and gradient factor.
 
 Numbers keep full precision (repr); a null or non-finite value is an empty cell. Samples are
 1-based, names of matrix entries 1-based ("W1[1,2]"), as in the tables.
@@ -91,9 +92,84 @@ def _train(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+ACTIVATIONS_HEADER = ("section", "activation", "index", "a", "property", "value")
+# The properties of `nncalc activations`, in order: (property, key in the entry).
+ACTIVATION_PROPERTIES = (
+    "formula",
+    "derivative_formula",
+    "bounded",
+    "monotonic",
+    "continuous",
+    "continuously_differentiable",
+    "zero_centred",
+    "value_at_zero",
+    "convention",
+    "vanishes",
+    "dead_units",
+    "cost",
+)
+
+
+def _cell(value: Any) -> str:
+    """A property's value: true/false, full-precision numbers, text; null as an empty cell."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float | int):
+        return number(value)
+    return "" if value is None else str(value)
+
+
+def _activations(data: dict[str, Any]) -> str:
+    """One row per property (section properties), per value at a point (at; for softmax the
+    component's 1-based index), per gradient factor (depth) and per bound (bound)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ACTIVATIONS_HEADER)
+    for entry in data["activations"]:
+        label = entry["label"]
+
+        def row(prop: str, value: Any, a: Any = None, label: str = label) -> None:
+            writer.writerow(["properties", label, "", _cell(a), prop, _cell(value)])
+
+        for key, value in entry["params"].items():
+            row(f"parameter.{key}", value)
+        for key in ("text", "low", "high", "low_closed", "high_closed"):
+            row(f"range.{key}", entry["range"][key])
+        for key in ACTIVATION_PROPERTIES:
+            row(key, entry[key])
+        steepest = entry["max_abs_derivative"]
+        row("max_abs_derivative", steepest["value"], steepest["at"])
+        row("max_abs_derivative.where", steepest["where"])
+        for kink in entry["derivative_at_kinks"]:
+            row("derivative_at_kink", kink["derivative"], kink["a"])
+        for jump in entry["jumps"]:
+            row("jump", jump["size"], jump["a"])
+        for jump in entry["derivative_jumps"]:
+            row("derivative_jump", jump["size"], jump["a"])
+        for zero in entry["derivative_zeros"]:
+            row("derivative_zero", 0.0, zero)
+    for entry in data.get("at") or []:
+        for i, point in enumerate(entry["points"]):
+            index = "" if entry["elementwise"] else str(i + 1)
+            for key in ("value", "derivative"):
+                cells = [entry["activation"], index, number(point["a"]), key]
+                writer.writerow(["at", *cells, number(point[key])])
+    depth = data.get("depth") or {"rows": [], "bounds": []}
+    for item in depth["rows"]:
+        for key in ("derivative", "factor", "product", "verdict"):
+            cells = [item["activation"], "", number(item["a"]), key, _cell(item[key])]
+            writer.writerow(["depth", *cells])
+    for item in depth["bounds"]:
+        for key in ("max_abs_derivative", "factor", "bound", "verdict"):
+            writer.writerow(["bound", item["activation"], "", "", key, _cell(item[key])])
+    return out.getvalue()
+
+
 def render(data: dict[str, Any], options: Options) -> str:
     if data["command"] == "gradcheck":
         return _gradcheck(data)
+    if data["command"] == "activations":
+        return _activations(data)
     if data["command"] == "train":
         return _train(data)
     numbers = Numbers(data, options.precision)

@@ -257,6 +257,8 @@ def blocks(data: dict[str, Any], options: Options) -> list[Block]:
         return list(_gradcheck(data, numbers))
     if command == "train":
         return list(_train(data, numbers))
+    if command == "activations":
+        return list(_activations(data, numbers))
     out: list[Block] = [_heading(data)]
     if command == "check":
         out.extend(_check(data, numbers))
@@ -770,6 +772,239 @@ def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
         if grid.rows:
             yield grid
     yield Paragraph(gradcheck_summary(data["summary"]) + ".")
+
+
+# --- activations ---------------------------------------------------------------------------------
+
+# Characters the LaTeX text escape cannot write, as math-mode commands.
+_MATH_ONLY = {"∞": r"\infty", "±": r"\pm", "∈": r"\in", "⁺": "^{+}", "⁻": "^{-}"}
+_MATH_ONLY_SPLIT = re.compile(f"([{''.join(_MATH_ONLY)}])")
+
+
+def mixed(text: str) -> Math:
+    """Prose with a few math symbols, as a cell every format can write (LaTeX: \\text pieces)."""
+    from .tex import escape
+
+    pieces = _MATH_ONLY_SPLIT.split(text)
+    latex = "".join(
+        _MATH_ONLY[piece] if piece in _MATH_ONLY else rf"\text{{{escape(piece)}}}"
+        for piece in pieces
+        if piece
+    )
+    return Math(text, latex)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _jumps(what: str, jumps: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{what} jumps by {exact(j['size'])} at a = {exact(j['a'])}" for j in jumps)
+
+
+def _zeros(zeros: list[float]) -> str:
+    return ", ".join(f"a ≈ {fmt(z)}" for z in zeros)
+
+
+_VANISHES = {
+    "nowhere": "nowhere",
+    "everywhere": "everywhere (f′ = 0)",
+    "a ≤ 0": "for a ≤ 0 (f′ = 0 exactly)",
+    "a → −∞": "as a → −∞ (saturation)",
+    "a → ±∞": "as a → ±∞ (saturation)",
+}
+_DEAD = {
+    "a ≤ 0": "yes: f′ = 0 for every a ≤ 0; a unit whose pre-activation stays there gets no "
+    "gradient and stops learning",
+    "everywhere": "yes: f′ = 0 everywhere; no gradient passes, so gradient descent cannot train it",
+    "a → −∞": "no: f′ gets small when saturated, but never 0",
+    "a → ±∞": "no: f′ gets small when saturated, but never 0",
+    "nowhere": "no",
+}
+
+
+def _monotonic(entry: dict[str, Any]) -> str:
+    if entry["monotonic"] is None:
+        return str(entry["notes"]["monotonic"])
+    if entry["monotonic"]:
+        return "yes (never decreasing)"
+    if entry["derivative_zeros"]:
+        return f"no: falls, then rises (minimum at {_zeros(entry['derivative_zeros'])})"
+    return "no: f′ < 0 for a < 0"
+
+
+def _zero_centred(entry: dict[str, Any]) -> str:
+    if not entry["elementwise"]:
+        return str(entry["notes"]["zero_centred"])
+    if entry["zero_centred"]:
+        return "yes: f(0) = 0, and f takes both signs"
+    if entry["value_at_zero"] != 0:
+        return f"no: f(0) = {fmt(entry['value_at_zero'])}"
+    return "no: f(0) = 0, but f ≥ 0"
+
+
+def _steepest(entry: dict[str, Any], numbers: Numbers) -> str:
+    steepest = entry["max_abs_derivative"]
+    kind = "" if steepest["attained"] else " (a supremum)"
+    return f"{numbers.plain(steepest['value'])} {steepest['where']}{kind}"
+
+
+def _vanishes(entry: dict[str, Any]) -> str:
+    text = str(_VANISHES.get(entry["vanishes"], entry["vanishes"]))
+    if entry["derivative_zeros"]:
+        text += f"; and f′ = 0 at the single point {_zeros(entry['derivative_zeros'])}"
+    return text
+
+
+def _dead(entry: dict[str, Any]) -> str:
+    if not entry["elementwise"]:
+        return str(entry["notes"]["dead_units"])
+    text = _DEAD[entry["vanishes"]]
+    if entry["derivative_zeros"] and not entry["dead_units"]:
+        text += " (f′ = 0 at single points only)"
+    return text
+
+
+def _property_rows(entry: dict[str, Any], numbers: Numbers) -> list[tuple[str, str]]:
+    continuity = "yes" if entry["continuous"] else "no: " + _jumps("f", entry["jumps"])
+    if entry["continuously_differentiable"]:
+        smooth = "yes"
+    elif not entry["continuous"]:
+        smooth = "no: f itself jumps"
+    else:
+        smooth = "no: " + _jumps("f′", entry["derivative_jumps"])
+    rows = [("f(a)", entry["formula"]), ("f′(a)", entry["derivative_formula"])]
+    if entry["params"]:
+        rows.append(
+            ("parameters", ", ".join(f"{k} = {exact(v)}" for k, v in entry["params"].items()))
+        )
+    return [
+        *rows,
+        ("range", entry["range"]["text"]),
+        ("bounded", _yes(entry["bounded"])),
+        ("monotonic", _monotonic(entry)),
+        ("continuous", continuity),
+        ("continuously differentiable", smooth),
+        ("zero-centred", _zero_centred(entry)),
+        ("f′ at kinks", entry["convention"] or "no kinks"),
+        ("max |f′|", _steepest(entry, numbers)),
+        ("f′ vanishes", _vanishes(entry)),
+        ("dead-unit risk", _dead(entry)),
+        ("cost", entry["cost"]),
+    ]
+
+
+def _activations(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    yield Heading("Activation functions")
+    intro = (
+        "a is the pre-activation, z = f(a). At a kink f′ takes the value stated as its "
+        "convention (as PyTorch's autograd does)."
+    )
+    if any(not entry["elementwise"] for entry in data["activations"]):
+        intro += " Softmax maps a whole vector: its facts are per component and per entry of "
+        intro += "the Jacobian."
+    yield Paragraph(intro)
+    for entry in data["activations"]:
+        aliases = ", ".join(entry["aliases"])
+        title = entry["label"] + (f" (alias {aliases})" if aliases else "")
+        grid = Grid(title, (Column("property"), Column("value")), [])
+        for name, text in _property_rows(entry, numbers):
+            grid.add(name, mixed(text))
+        yield grid
+        if entry.get("sketch"):
+            yield Paragraph("\n".join(entry["sketch"]))
+    if data.get("at"):
+        yield from _values_at(data["at"], numbers)
+    if data.get("depth"):
+        yield from _depth(data["depth"], numbers)
+
+
+def _values_at(at: list[dict[str, Any]], numbers: Numbers) -> Iterator[Block]:
+    grid = Grid(
+        "Values at the given points",
+        (Column("activation"), Column("a", True), Column("f(a)", True), Column("f′(a)", True)),
+        [],
+    )
+    for entry in (e for e in at if e["elementwise"]):
+        for point in entry["points"]:
+            slope = numbers.plain(point["derivative"]) + (" (kink)" if point["kink"] else "")
+            grid.add(entry["activation"], exact(point["a"]), numbers.plain(point["value"]), slope)
+    if grid.rows:
+        yield grid
+    for entry in (e for e in at if not e["elementwise"]):
+        vector = ", ".join(exact(p["a"]) for p in entry["points"])
+        grid = Grid(
+            f"{entry['activation']} of the vector a = ({vector})",
+            (Column("i"), Column("a_i", True), Column("z_i", True), Column("∂z_i/∂a_i", True)),
+            [],
+        )
+        for i, point in enumerate(entry["points"]):
+            grid.add(
+                str(i + 1),
+                exact(point["a"]),
+                numbers.plain(point["value"]),
+                numbers.plain(point["derivative"]),
+            )
+        yield grid
+        yield Paragraph(
+            "Softmax is not elementwise: the points are one vector of pre-activations, "
+            "z_i = e^(a_i) / Σ_j e^(a_j) (Σ z_i = 1), and ∂z_i/∂a_i = z_i(1 − z_i) is the "
+            "Jacobian's diagonal; off it, ∂z_i/∂a_j = −z_i·z_j."
+        )
+
+
+def _depth(depth: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
+    n, weight = depth["n"], exact(depth["weight"])
+    yield Paragraph(
+        f"The gradient through {n} stacked units, each a = W·z_prev with W = {weight}, is "
+        f"the product of the factors W·f′(a); with every unit at the same a it is "
+        f"(W·f′(a))^{n}. It vanishes when |W·f′(a)| < 1 and explodes when |W·f′(a)| > 1."
+    )
+    grid = Grid(
+        f"Gradient factor through {n} units (W = {weight})",
+        (
+            Column("activation"),
+            Column("a", True),
+            Column("f′(a)", True),
+            Column("W·f′(a)", True),
+            Column(f"(W·f′(a))^{n}", True),
+            Column("verdict"),
+        ),
+        [],
+    )
+    for row in depth["rows"]:
+        grid.add(
+            row["activation"],
+            exact(row["a"]),
+            *(numbers.plain(row[key]) for key in ("derivative", "factor", "product")),
+            row["verdict"],
+        )
+    if grid.rows:
+        yield grid
+    grid = Grid(
+        f"Bound over every a: (|W|·max |f′|)^{n}",
+        (
+            Column("activation"),
+            Column("max |f′|", True),
+            Column("|W|·max |f′|", True),
+            Column(f"(|W|·max |f′|)^{n}", True),
+            Column("verdict"),
+        ),
+        [],
+    )
+    for bound in depth["bounds"]:
+        grid.add(
+            bound["activation"],
+            *(numbers.plain(bound[key]) for key in ("max_abs_derivative", "factor", "bound")),
+            bound["verdict"],
+        )
+    if grid.rows:
+        yield grid
+    if depth["skipped"]:
+        yield Paragraph(
+            f"Not stacked: {', '.join(depth['skipped'])} maps a whole layer (an output layer), "
+            "not one unit; its Jacobian entries are at most 1/4 in size."
+        )
 
 
 # --- scalar values, for CSV ----------------------------------------------------------------------
