@@ -700,22 +700,6 @@ def test_plot_refuses_other_files(tmp_path: Path) -> None:
     assert "--plot writes .png, .svg, .pdf files" in err
 
 
-@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
-def test_plot_writes_the_curves_atomically(tmp_path: Path, suffix: str, magic: bytes) -> None:
-    pytest.importorskip("matplotlib")
-    target = tmp_path / f"curves{suffix}"
-    code, out, _ = run("relu", "softmax", "gelu", "elu(alpha=2)", "--plot", str(target))
-    assert code == 0 and "relu" in out
-    assert target.read_bytes().startswith(magic)
-    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary left
-    written = target.read_bytes()
-    code, out, err = run("relu", "--plot", str(target))
-    assert code == 2 and out == "" and "exists; give --force" in err
-    assert target.read_bytes() == written
-    code, _, _ = run("--plot", str(target), "--force")
-    assert code == 0
-
-
 # --- the README -----------------------------------------------------------------------------------
 
 

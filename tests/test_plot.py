@@ -1,4 +1,5 @@
-"""`nncalc train --plot FILE`: the loss curve as an image (matplotlib, the `plot` extra)."""
+"""`--plot FILE`: images drawn with matplotlib (the `plot` extra): `nncalc train`'s loss curve and
+`nncalc activations`' curves of f and f′. CI runs this file once the extra is installed."""
 
 from __future__ import annotations
 
@@ -54,4 +55,28 @@ def test_the_curve_is_written_atomically(tmp_path: Path, suffix: str, magic: byt
     assert code == 2 and out == "" and "exists; give --force" in err
     assert target.read_bytes() == written
     code, _, _ = _train("--plot", str(target), "--force", "--schedule", "cosine")
+    assert code == 0
+
+
+def _activations(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["activations", *args])
+    assert "Traceback" not in result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_activation_curves_are_written_atomically(
+    tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / f"curves{suffix}"
+    code, out, _ = _activations("relu", "softmax", "gelu", "elu(alpha=2)", "--plot", str(target))
+    assert code == 0 and "relu" in out
+    assert target.read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary left
+    written = target.read_bytes()
+    code, out, err = _activations("relu", "--plot", str(target))
+    assert code == 2 and out == "" and "exists; give --force" in err
+    assert target.read_bytes() == written
+    code, _, _ = _activations("--plot", str(target), "--force")
     assert code == 0
