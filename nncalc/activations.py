@@ -47,7 +47,7 @@ class Activation:
 
     @property
     def label(self) -> str:
-        """The name with any non-default parameters: 'leaky_relu(alpha=0.1)'."""
+        """The name with its parameters, defaults included: 'leaky_relu(alpha=0.01)'."""
         if not self.params:
             return self.name
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
