@@ -678,18 +678,26 @@ def schema(
 
     with _bad_input():
         write_new(output, text, force=force)
-    _stderr(f"wrote {output}; start a spec with: # yaml-language-server: $schema={output}")
+    _stderr(
+        f"wrote {output}; a spec in the current folder uses it with the first line "
+        f"'# yaml-language-server: $schema={output}' (the path is relative to the spec)"
+    )
+
+
+class DiagramFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
 
 
 @app.command()
 def graph(
     spec: SpecArg = "net.yaml",
     fmt: Annotated[
-        str | None,
+        DiagramFormat | None,
         typer.Option(
             "--format",
             "-f",
-            metavar="dot|mermaid",
+            case_sensitive=False,
             help="mermaid (default: a flowchart GitHub draws in a ```mermaid block) or dot "
             "(Graphviz).",
             show_default=False,
@@ -718,10 +726,8 @@ def graph(
     debug: DebugOpt = False,
 ) -> None:
     """Draw the network: inputs, neurons and weighted edges with their numbers (Mermaid, DOT)."""
-    form = (fmt or "mermaid").lower()
-    if form not in ("dot", "mermaid"):
-        raise typer.BadParameter(f"must be dot or mermaid, got {fmt!r}", param_hint="--format")
-    if render_to is not None and fmt is not None and form == "mermaid":
+    form = (fmt or DiagramFormat.mermaid).value
+    if render_to is not None and fmt is DiagramFormat.mermaid:
         raise typer.BadParameter("--render draws the DOT text; leave out --format mermaid")
     if force and render_to is None:
         raise typer.BadParameter("applies with --render only", param_hint="--force")

@@ -315,7 +315,7 @@ def dot_string(text: str) -> str:
 
 
 def _dot_label(lines: Sequence[str]) -> str:
-    return '"' + "\\n".join(line.translate(_DOT_ESCAPES) for line in lines) + '"'
+    return dot_string("\n".join(lines))
 
 
 def to_dot(diagram: Diagram) -> str:
@@ -349,8 +349,10 @@ def _dot_node(node: Node) -> str:
 
 # --- Mermaid -----------------------------------------------------------------------------------
 
-# Characters Mermaid (or the HTML it makes) would read as syntax, as its #code; entities.
-_MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in '"#<>[]{}|&`\\'})
+# Characters Mermaid (or the HTML it makes) would read as syntax, as its #code; entities; also
+# ':', since Mermaid cuts the last ';' off a line matching `style.*:\S*#.*;` (or `classDef…`),
+# which would break an entity in a label naming `style:[x]`.
+_MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in '"#<>[]{}|&`\\:'})
 _MERMAID_SHAPES = {
     "input": ("([", "])"),
     "neuron": ("[", "]"),
@@ -366,7 +368,8 @@ def mermaid_text(lines: Sequence[str]) -> str:
 
 def to_mermaid(diagram: Diagram) -> str:
     """A `flowchart LR` that GitHub renders inside a ```mermaid block."""
-    title = " ".join(diagram.title.split())
+    # Mermaid reads `%%{…}%%` anywhere, even in a comment, as a directive that sets its config.
+    title = " ".join(diagram.title.split()).replace("%%{", "%% {")
     out = [f"%% {title}", "flowchart LR"]
     for node in diagram.nodes:
         left, right = _MERMAID_SHAPES[node.kind]

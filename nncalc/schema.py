@@ -21,10 +21,12 @@ from . import activations, losses, optim, spec
 Schema = dict[str, Any]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-# A number written as a fraction, "1/3": the validator's own pattern, anchored as JSON Schema's
-# (ECMA-262) patterns are.
-FRACTION = "^" + spec.FRACTION_PATTERN.pattern.removesuffix(r"\Z") + "$"
-NAME = r"^\S+$"  # an input, neuron or param name: text without spaces
+# A number written as a fraction, "1/3": what spec.is_fraction reads, less a zero denominator
+# (which nncalc refuses), anchored as JSON Schema's (ECMA-262) patterns are. The learning rate's
+# is ≥ 0 ("-0/2" is 0).
+FRACTION = r"^[-+]?[0-9]+/[0-9]*[1-9][0-9]*$"
+NONNEGATIVE_FRACTION = r"^(\+?[0-9]+|-0+)/[0-9]*[1-9][0-9]*$"
+NAME = r"^[^\s\u0000-\u001f\u007f-\u009f]+$"  # an input, neuron or param name: no spaces
 ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f]*$"  # no control characters (a title)
 DEFAULT_LOSS = "half_squared_error"
 DEFAULT_REDUCTION = "mean"
@@ -116,7 +118,7 @@ def _properties(layered: bool) -> dict[str, Schema]:
             "description": "The learning rate of the step, a number ≥ 0; --lr overrides it.",
             "anyOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": FRACTION},
+                {"type": "string", "pattern": NONNEGATIVE_FRACTION},
                 {"type": "null"},
             ],
         },
@@ -127,7 +129,7 @@ def _properties(layered: bool) -> dict[str, Schema]:
             "items": _name("a param name"),
         },
         "optimizer": _optimizer(),
-        "state": _state(),
+        "state": _state(layered),
         "params": {
             "description": "The trainable parameters: param name → value. A weight or bias "
             "naming a param is trainable; a plain number is a constant.",
@@ -470,15 +472,16 @@ def _keepers() -> dict[str, list[str]]:
     return dict(out)
 
 
-def _state() -> Schema:
-    value = {
-        "description": "the param's buffer: a number, or a layered param's vector or matrix",
-        "anyOf": [
-            _number("a named param's buffer value"),
-            _numbers("a bias vector's buffer values"),
-            _matrix("a weight matrix's buffer values"),
-        ],
-    }
+def _state(layered: bool) -> Schema:
+    """The state; a buffer holds a number per named param, a vector or matrix per layered one."""
+    value = (
+        {
+            "description": "the param's buffer: a bias vector's or a weight matrix's values",
+            "anyOf": [_numbers("a bias vector's values"), _matrix("a weight matrix's values")],
+        }
+        if layered
+        else _number("the param's buffer value")
+    )
     fields = {
         buffer: _by_name(
             f"{buffer} ({optim.SYMBOLS.get(buffer, buffer)}) of {_listing(owners)}: param "

@@ -1160,12 +1160,12 @@ class _LayeredBody(_Body):
         return vector
 
 
-FRACTION_PATTERN = re.compile(r"[-+]?[0-9]+/[0-9]+\Z")
+_FRACTION = re.compile(r"[-+]?[0-9]+/[0-9]+\Z")
 
 
 def is_fraction(text: str) -> bool:
     """'1/3', '-2/7': a number written as a fraction of integers."""
-    return FRACTION_PATTERN.match(text) is not None
+    return _FRACTION.match(text) is not None
 
 
 def _all_numbers(items: Iterable[Any]) -> bool:

@@ -74,6 +74,8 @@ def test_option_values_complete() -> None:
     assert bash_complete("nncalc backprop --format ") == [f.value for f in Format]
     assert bash_complete("nncalc forward -f j") == ["json"]
     assert bash_complete("nncalc explain --notation ") == ["seed", "nielsen", "mazur"]
+    assert bash_complete("nncalc graph --format ") == ["mermaid", "dot"]
+    assert bash_complete("nncalc graph -f d") == ["dot"]
 
 
 @pytest.mark.parametrize(
@@ -150,3 +152,38 @@ def test_show_completion_prints_a_bash_script_that_completes() -> None:
         check=True,
     )
     assert completed.stdout == "json\n", completed.stderr
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+def test_install_completion_writes_the_documented_files_and_completes(tmp_path: Path) -> None:
+    """As the README says: the script in ~/.bash_completions/nncalc.sh, sourced from ~/.bashrc;
+    a new shell that reads ~/.bashrc then completes (HOME is a temporary folder)."""
+    assert BASH is not None
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{SCRIPT.parent}{os.pathsep}"}
+    env["PATH"] += os.environ.get("PATH", "")
+    subprocess.run(
+        [BASH, "--norc", "-c", "nncalc --install-completion; true"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    script = tmp_path / ".bash_completions" / "nncalc.sh"
+    assert "_NNCALC_COMPLETE=complete_bash" in script.read_text(encoding="utf-8")
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text(encoding="utf-8")
+    session = (
+        "source ~/.bashrc\n"
+        "COMP_WORDS=(nncalc graph --format d); COMP_CWORD=3\n"
+        "_nncalc_completion nncalc\n"
+        'echo "${COMPREPLY[@]}"\n'
+    )
+    completed = subprocess.run(
+        [BASH, "--norc", "-c", session],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert completed.stdout == "dot\n", completed.stderr

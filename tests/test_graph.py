@@ -56,7 +56,7 @@ _MERMAID_EDGE = re.compile(r'  (\w+) -->\|"([^"]*)"\| (\w+)')
 _MERMAID_LOSS_EDGE = re.compile(r"  (\w+) -\.-> (\w+)")
 # Inside a Mermaid label nothing Mermaid reads as syntax may appear raw: the only '<' is <br/>,
 # and '#' only starts a '#code;' entity.
-_MERMAID_RAW = re.compile(r'["\[\]{}|`>&\\]|<(?!br/>)|#(?!\d+;)')
+_MERMAID_RAW = re.compile(r'["\[\]{}|`>&\\:]|<(?!br/>)|#(?!\d+;)')
 
 
 def _mermaid_lines(label: str) -> list[str]:
@@ -465,6 +465,30 @@ def test_hostile_mermaid_ids_are_never_keywords(hostile: Path) -> None:
     )
 
 
+MERMAID_TRAPS = """
+title: "x %%{init: {'theme': 'forest'}}%% y"
+inputs: {x1: 1}
+params: {"classDef:[w]": 2}
+neurons:
+  "style:[o]": {from: {x1: "classDef:[w]"}, activation: relu}
+target: {"style:[o]": 1}
+"""
+
+
+def test_mermaid_title_sets_no_directive_and_style_names_keep_their_entities() -> None:
+    text = drawing.graph(nncalc.load_spec(MERMAID_TRAPS))
+    # Mermaid applies `%%{…}%%` found anywhere in the text, comments included, as its config.
+    assert "%%{" not in text
+    assert text.splitlines()[0] == "%% x %% {init: {'theme': 'forest'}}%% y"
+    # Mermaid cuts the last ';' off any line matching these (encodeEntities in mermaid's source),
+    # which turned the label 'style:[o]' into 'style:[o#93'.
+    for line in text.splitlines()[1:]:
+        assert not re.search(r"style.*:\S*#.*;|classDef.*:\S*#.*;", line), line
+    drawn = parse_mermaid(text)
+    assert sorted(names_of(drawn).values()) == ["style:[o]", "x1"]
+    assert [lines for _, _, lines in drawn.edges if lines] == [["classDef:[w] = 2"]]
+
+
 @needs_dot
 def test_hostile_dot_is_accepted_by_graphviz(hostile: Path) -> None:
     done = subprocess.run(
@@ -624,7 +648,7 @@ def test_bad_spec_is_file_line_column_and_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-f", "svg"], "must be dot or mermaid, got 'svg'"),
+        (["-f", "svg"], "'svg' is not one of 'mermaid', 'dot'"),
         (["--force"], "applies with --render only"),
         (["-f", "mermaid", "--render", "x.svg"], "leave out --format mermaid"),
         (["--lr", "-1"], "must be a finite number ≥ 0"),

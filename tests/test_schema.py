@@ -544,6 +544,15 @@ SHAPE_ERRORS = [
         + "data: [{inputs: [1, 2], target: [1], weight: 2}]\n",
         id="sample-key",
     ),
+    pytest.param(_replaced("w1: 2,", '"w\\a1": 2,'), id="control-character-in-a-name"),
+    pytest.param(_replaced("x1: 1,", 'x1: "1/0",'), id="zero-denominator"),
+    pytest.param(_replaced("w1: 2,", "w1: -3/00,"), id="zero-denominator-plain"),
+    pytest.param(NAMED + 'learning_rate: "-1/2"\n', id="negative-fraction-learning-rate"),
+    pytest.param(NAMED + "state: {step: 1, velocity: {w1: [0], w2: 0}}\n", id="named-buffer-list"),
+    pytest.param(
+        LAYERED + "state: {step: 1, velocity: {W1: 0, b1: [0, 0], W2: [[0, 0]]}}\n",
+        id="layered-buffer-number",
+    ),
 ]
 
 
@@ -551,6 +560,29 @@ SHAPE_ERRORS = [
 def test_shape_errors_are_rejected_by_both(text: str) -> None:
     assert not nncalc_accepts(text)
     assert not schema_accepts(text), text
+
+
+FRACTION_LIKE = [
+    *("1/3", "-2/7", "+2/4", "0/5", "-0/5", "1/00010", "007/1", "1/0", "-1/000", "1/-3", "+-1/2"),
+    *("1//2", "1/2/3", "1.5/2", "/2", "1/", "1/2e3", "x1/2", " 1/2", "1/2 ", "1 /2"),
+]
+
+
+@pytest.mark.parametrize("text", FRACTION_LIKE)
+def test_fractions_are_what_nncalc_reads(text: str) -> None:
+    """Wherever a number or a learning rate belongs, a string is valid for the schema exactly
+    when nncalc reads it as a fraction: a zero denominator, or a negative rate, is refused."""
+    assert_agree(_replaced("x1: 1,", f'x1: "{text}",'))
+    assert_agree(_replaced("w1: 2,", f'w1: "{text}",'))
+    assert_agree(NAMED + f'learning_rate: "{text}"\n')
+
+
+def test_a_buffer_has_the_shape_of_its_form() -> None:
+    """A named param's buffer value is a number; a layered param's, a vector or matrix."""
+    assert_both_accept(NAMED + "state: {step: 1, velocity: {w1: 0, w2: 0.5}}\n")
+    assert_both_accept(
+        LAYERED + "state: {step: 1, velocity: {W1: [[0, 0], [0, 0]], b1: [0, 0], W2: [[0, 0]]}}\n"
+    )
 
 
 # --- what only nncalc can see: the schema does not claim it --------------------------------------
