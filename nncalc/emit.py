@@ -184,13 +184,14 @@ def _data_lines(spec: Spec) -> list[str]:
 
 def write_new(
     path: str,
-    text: str,
+    content: str | bytes,
     *,
     force: bool,
     if_exists: str = "give --force to replace it, or another --output",
 ) -> None:
-    """Write `text` to `path` atomically (a temporary file in the same folder, then a rename);
-    an existing file is replaced only with `force`. Bad paths are SpecErrors, located at 0."""
+    """Write `content` (text as UTF-8, or bytes) to `path` atomically (a temporary file in the
+    same folder, then a rename); an existing file is replaced only with `force`. Bad paths are
+    SpecErrors, located at 0."""
     target = Path(path)
     if target.is_dir():
         raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
@@ -202,8 +203,8 @@ def write_new(
     except OSError as exc:
         raise SpecError([Problem(path, 0, 0, f"cannot write here: {exc.strerror}")]) from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.chmod(temporary, new_file_mode())  # a temporary file is private; the result is not
         os.replace(temporary, target)
     except BaseException:

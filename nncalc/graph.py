@@ -8,17 +8,15 @@ ids are derived from positions (in1, n1, loss), never from names: a neuron calle
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from .emit import new_file_mode
+from .emit import write_new
 from .errors import Problem, SpecError
 from .render.numbers import fmt
 from .spec import Spec
@@ -426,22 +424,4 @@ def render_file(dot: str, path: str, *, force: bool) -> None:
         raise SpecError(
             [Problem(path, 0, 0, f"Graphviz's dot failed (exit {done.returncode}){reason}")]
         )
-    _write_bytes(target, done.stdout)
-
-
-def _write_bytes(target: Path, content: bytes) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    except OSError as exc:
-        raise SpecError(
-            [Problem(str(target), 0, 0, f"cannot write here: {exc.strerror}")]
-        ) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temporary, new_file_mode())  # a temporary file is private; the result is not
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_new(path, done.stdout, force=force)
