@@ -83,7 +83,7 @@ def _properties(layered: bool) -> dict[str, Schema]:
     return {
         "title": {
             "description": "Shown above the tables and in JSON: printable text on one line.",
-            "type": ["string", "number", "boolean", "null"],
+            "type": ["string", "number", "null"],
             "pattern": ONE_LINE,
         },
         "inputs": inputs("The inputs of a single sample (or give data: a batch)."),

@@ -334,8 +334,11 @@ class _Validator:
             self.unknown_keys((), root, NAMED_KEYS, "a named spec")
 
         title = root.get("title")
-        if title is not None and not isinstance(title, str | int | float):
-            self.error(("title",), f"expected text, got {_kind(title)}")
+        if title is not None and (
+            isinstance(title, bool) or not isinstance(title, str | int | float)
+        ):
+            hint = "; quote it to mean the text" if isinstance(title, bool) else ""
+            self.error(("title",), f"expected text, got {_kind(title)}{hint}")
         elif isinstance(title, str) and not title.isprintable():
             # Control characters (a terminal escape, say) would act on the reader's terminal.
             self.error(("title",), "the title must be printable text on one line")

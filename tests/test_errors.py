@@ -757,3 +757,11 @@ def test_non_ascii_names_work_and_positions_count_characters() -> None:
     result = run("forward", FILE, "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert list(json.loads(result.stdout)["inputs"]) == ["ξ1", "x2"]
+
+
+def test_a_boolean_title_is_refused_with_a_hint_to_quote_it() -> None:
+    # YAML 1.2 reads `true` as a boolean; a title that is the word "true" must be quoted.
+    text = NAMED + "title: true\n"
+    assert_at(
+        only(text), (text.count("\n"), 8), "title: expected text, got the boolean true; quote it"
+    )

@@ -257,7 +257,6 @@ VALID = {
         "target: [1]", "target: {o1: 1}"
     ),
     "title-number": NAMED + "title: 3\n",
-    "title-boolean": NAMED + "title: true\n",
     "softmax-layer": LAYERED.replace("activation: identity", "activation: softmax"),
     "output-loss-with-null-target": NAMED.replace("target: {o: 6}", "target: null\nloss: output"),
     "state-without-optimizer": NAMED + "state: {step: 0, exp_avg: {w1: 0, w2: 0.5}}\n",
@@ -449,6 +448,7 @@ SHAPE_ERRORS = [
     ),
     pytest.param("inputs: {x1: 1}\ntarget: {o: 1}\n", id="neither-neurons-nor-layers"),
     pytest.param(NAMED + "learning_rat: 0.1\n", id="unknown-top-level-key"),
+    pytest.param(NAMED + "title: true\n", id="title-boolean"),
     pytest.param(
         LAYERED.replace("    names: [h1, h2]", "    nmaes: [h1, h2]"), id="unknown-layer-key"
     ),
