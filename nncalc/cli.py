@@ -777,7 +777,7 @@ def exercise(
         typer.Option(
             "--shape",
             help="Units per layer, inputs first: 2-3-1, 3-4-4-2 (at most 6 layers of neurons, "
-            "8 units each).",
+            "8 units each, 200 weights and biases).",
         ),
     ] = "2-3-1",
     activation_names: Annotated[

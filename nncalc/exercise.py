@@ -13,6 +13,7 @@ the spec loader and the engine; a draw that fails any check is thrown away and t
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 
 from . import activations, losses
+from .derivation import MAX_PARAMS
 from .emit import number, write_new
 from .errors import Problem, SpecError, choice_hint
 from .spec import Spec, load_spec
@@ -49,6 +51,7 @@ _INPUTS = (-30, -20, -15, -10, -5, 5, 10, 15, 20, 30)
 _WEIGHTS = (-20, -15, -10, -10, -5, -5, -4, -3, -2, 2, 3, 4, 5, 5, 10, 10, 15, 20, -12, 12, -8, 8)
 _INTEGER_WEIGHTS = (-20, -10, -10, 10, 10, 20)
 _BIASES = (-20, -10, -5, 5, 10, 20)
+_LARGEST_TERM = max(map(abs, (*_WEIGHTS, *_BIASES))) / 10  # beside a source |z| < 1
 
 Role = Literal["dead", "alive", "saturated", "moderate", "free"]
 
@@ -89,7 +92,7 @@ class Exercise(NamedTuple):
 def parse_shape(text: str) -> tuple[int, ...]:
     """'2-3-1' → (2, 3, 1): inputs, then the units of each layer of neurons."""
     parts = text.strip().split("-")
-    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+    if len(parts) < 2 or not all(p.isdecimal() for p in parts):  # what int() reads ('²' is not)
         raise RequestError(
             "--shape", f"expected unit counts joined by '-', like 2-3-1 or 3-4-4-2, got {text!r}"
         )
@@ -180,6 +183,15 @@ def check(req: Request) -> None:
         raise RequestError("--lr", f"must be a finite number > 0, got {req.lr}")
     if len(req.activations) != len(req.shape) - 1:
         raise RequestError("--activations", "one activation per layer of neurons")
+    params = sum(a * b for a, b in itertools.pairwise(req.shape))
+    params += sum(req.shape[1:]) if req.bias else 0
+    if params > MAX_PARAMS:
+        shape = "-".join(map(str, req.shape))
+        raise RequestError(
+            "--shape",
+            f"a {shape} network{' with biases' if req.bias else ''} has {params} params; the "
+            f"answer key derives at most {MAX_PARAMS}: choose fewer or smaller layers",
+        )
     output = req.activations[-1]
     if output in FLAT:
         raise RequestError(
@@ -230,10 +242,16 @@ def _dead_room(req: Request) -> list[int]:
 
 
 def _saturated_room(req: Request) -> list[int]:
-    return [
-        size if act in SATURATING else 0
-        for act, size in zip(req.activations, req.shape[1:], strict=True)
-    ]
+    """Per layer, how many units may saturate: sigmoid and tanh units, but not those fed by
+    sigmoid or tanh units through 2 terms or fewer, each below 2 in size (|z| < 1, |w| ≤ 2,
+    |b| ≤ 2), which stay below |a| = 4."""
+    room = []
+    for layer, (act, size) in enumerate(zip(req.activations, req.shape[1:], strict=True)):
+        fed_by_saturating = layer > 0 and req.activations[layer - 1] in SATURATING
+        terms = req.shape[layer] + req.bias
+        reachable = not fed_by_saturating or terms * _LARGEST_TERM > SATURATED_AT
+        room.append(size if act in SATURATING and reachable else 0)
+    return room
 
 
 def _no_room(req: Request, count: int, room: int, what: str) -> str:
@@ -242,7 +260,10 @@ def _no_room(req: Request, count: int, room: int, what: str) -> str:
     if what.startswith("dead"):
         why = "every hidden ReLU layer keeps one live unit and the output stays live"
     else:
-        why = "only sigmoid and tanh units saturate"
+        why = (
+            "only sigmoid and tanh units saturate, and not one fed by sigmoid or tanh units "
+            "through 2 weights and biases or fewer (it stays below |a| = 4)"
+        )
     return f"asked for {count} {what}, but a {shape} network ({acts}) has room for {room}: {why}"
 
 

@@ -472,8 +472,10 @@ BOUND_VERDICTS = {
 def _power(value: float, n: int) -> float:
     try:
         return value**n
-    except OverflowError:
-        return math.copysign(INF, value) if n % 2 else INF
+    except OverflowError:  # the power, or n itself, is too large for a float
+        size = abs(value)
+        limit = INF if size > 1 else size if size == 1 else 0.0
+        return math.copysign(limit, value) if n % 2 else limit
 
 
 def _depth(
@@ -590,13 +592,14 @@ VALUE_MARK, SLOPE_MARK, BOTH_MARK = "*", "+", "#"
 
 
 def draw(curve: Curve) -> list[str]:
-    """A character plot of f (*) and f′ (+) over a ∈ [−4, 4], at most 64 columns wide."""
-    ys = [*curve.value, *curve.slope, 0.0]
+    """A character plot of f (*) and f′ (+) over a ∈ [−4, 4], at most 64 columns wide; a value
+    too large for a float is left out. Halves keep top − bottom within range."""
+    ys = [y for y in (*curve.value, *curve.slope, 0.0) if math.isfinite(y)]
     top, bottom = max(ys), min(ys)
-    span = (top - bottom) or 1.0
+    span = (top / 2 - bottom / 2) or 1.0
 
     def row(y: float) -> int:
-        return round((top - y) / span * (SKETCH_HEIGHT - 1))
+        return round((top / 2 - y / 2) / span * (SKETCH_HEIGHT - 1))
 
     grid = [[" "] * SKETCH_WIDTH for _ in range(SKETCH_HEIGHT)]
     middle = SKETCH_WIDTH // 2
@@ -605,11 +608,17 @@ def draw(curve: Curve) -> list[str]:
     grid[row(0.0)] = ["─"] * SKETCH_WIDTH
     grid[row(0.0)][middle] = "┼"
     for column, (value, slope) in enumerate(zip(curve.value, curve.slope, strict=True)):
-        grid[row(slope)][column] = SLOPE_MARK
-        mark_row = row(value)
-        grid[mark_row][column] = BOTH_MARK if grid[mark_row][column] == SLOPE_MARK else VALUE_MARK
+        if math.isfinite(slope):
+            grid[row(slope)][column] = SLOPE_MARK
+        if math.isfinite(value):
+            mark_row = row(value)
+            mark = BOTH_MARK if grid[mark_row][column] == SLOPE_MARK else VALUE_MARK
+            grid[mark_row][column] = mark
     labels = {0: _number(top), row(0.0): "0", SKETCH_HEIGHT - 1: _number(bottom)}
-    lines = [f"{labels.get(r, ''):>9} ┤{''.join(cells)}".rstrip() for r, cells in enumerate(grid)]
-    axis = f"{'':>9}  {'−4':<{middle}}0{'4':>{middle}}"
-    legend = f"{'':>9}  {VALUE_MARK} {curve.value_name}   {SLOPE_MARK} {curve.slope_name}"
+    width = max(9, *(len(label) for label in labels.values()))
+    lines = [
+        f"{labels.get(r, ''):>{width}} ┤{''.join(cells)}".rstrip() for r, cells in enumerate(grid)
+    ]
+    axis = f"{'':>{width}}  {'−4':<{middle}}0{'4':>{middle}}"
+    legend = f"{'':>{width}}  {VALUE_MARK} {curve.value_name}   {SLOPE_MARK} {curve.slope_name}"
     return [*lines, axis, legend]

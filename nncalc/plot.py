@@ -95,12 +95,19 @@ def loss_curve(data: dict[str, Any], path: str, *, force: bool) -> None:
 
 
 PANEL_COLUMNS = 3
+LARGEST_DRAWN = 1e300  # matplotlib's axis arithmetic overflows near the largest float
 
 
 def activation_curves(curves: Sequence[Curve], path: str, *, force: bool) -> None:
     """f (solid) and f′ (dashed) of each activation, one panel each, written atomically to
     `path` (.png, .svg or .pdf)."""
     check_target(path, force=force)
+    for curve in curves:
+        if not all(abs(y) <= LARGEST_DRAWN for y in (*curve.value, *curve.slope)):
+            message = (
+                f"{curve.label}: f or f′ exceeds {LARGEST_DRAWN:g} on [−4, 4], too large to draw"
+            )
+            raise SpecError([Problem(path, 0, 0, message)])
     plt = _pyplot(path)
     columns = min(PANEL_COLUMNS, len(curves))
     rows = -(-len(curves) // columns)

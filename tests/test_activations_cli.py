@@ -594,6 +594,58 @@ def test_a_value_too_large_for_a_float_is_null_with_a_warning() -> None:
     ]
 
 
+def test_a_depth_too_large_for_a_float_keeps_the_limit_of_the_power() -> None:
+    """n = 10⁴⁰⁰ does not fit a float: 0.25ⁿ → 0, 1ⁿ = 1, (−1)ⁿ = ±1 by parity, 2ⁿ → ∞."""
+    n = 10**400
+    for depth, tanh_sign in ((n, 1.0), (n + 1, -1.0)):
+        code, out, _ = run(
+            "sigmoid", "tanh", "relu", "--at", "0", "--at", "1", "--depth", str(depth),
+            "--weight", "-1", "-f", "json",
+        )  # fmt: skip
+        assert code == 0
+        data = strict_json(out)
+        rows = {(r["activation"], r["a"]): r for r in data["depth"]["rows"]}
+        assert rows[("sigmoid", 0.0)]["product"] == 0.0  # |−1 · ¼| < 1
+        assert rows[("sigmoid", 0.0)]["verdict"] == "vanishes"
+        assert rows[("tanh", 0.0)]["product"] == tanh_sign  # −1 · tanh′(0) = −1
+        assert rows[("relu", 1.0)]["product"] == tanh_sign  # −1 · relu′(1) = −1
+        bounds = {b["activation"]: b["bound"] for b in data["depth"]["bounds"]}
+        assert bounds == {"sigmoid": 0.0, "tanh": 1.0, "relu": 1.0}
+        assert data["warnings"] == [
+            "relu: a = 0 is a kink; f′ there is the convention relu'(0) = 0"
+        ]
+    code, out, _ = run("identity", "--at", "1", "--depth", str(n), "--weight", "2", "-f", "json")
+    data = strict_json(out)
+    assert code == 0 and data["depth"]["rows"][0]["product"] is None  # 2ⁿ overflows
+    assert "depth.rows[0].product is not a finite number (inf); written as null" in data["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("written", "drawn"), [("leaky_relu(alpha=1e308)", 35), ("elu(alpha=-1e308)", 49)]
+)
+def test_the_sketch_of_values_near_the_float_limit(written: str, drawn: int) -> None:
+    """The columns are a = −4 + i/6. leaky_relu with alpha = 10³⁰⁸: f = 10³⁰⁸·a overflows for
+    a < −1.798, columns i ≤ 13, left out; 35 columns keep their f. elu with alpha = −10³⁰⁸:
+    f ≈ 0.98·10³⁰⁸ at −4 and f′ = −10³⁰⁸ at 0, all 49 finite. Top minus bottom overflows a
+    float, and the longer labels keep the axis in one column."""
+    code, out, _ = run(written)
+    assert code == 0
+    lines = [line for line in out.splitlines() if "┤" in line]
+    assert len(lines) == explore.SKETCH_HEIGHT
+    assert len({line.index("┤") for line in lines}) == 1
+    assert all(len(line) <= 64 for line in lines)
+    assert sum(line.count("*") + line.count("#") for line in lines) == drawn
+
+
+def test_plot_refuses_values_too_large_to_draw(tmp_path: Path) -> None:
+    target = tmp_path / "curves.png"
+    code, out, err = run("relu", "leaky_relu(alpha=1e306)", "--plot", str(target))
+    assert code == 2 and out == ""
+    # f(−4) = −4·10³⁰⁶, beyond the 10³⁰⁰ the image's axes can hold
+    assert "leaky_relu(alpha=1e+306): f or f′ exceeds 1e+300 on [−4, 4], too large to draw" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_softmax_is_not_stacked() -> None:
     code, out, _ = run("softmax", "--depth", "3")
     assert code == 0

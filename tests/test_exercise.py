@@ -375,6 +375,15 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         (["--shape", "2-9-1"], "every layer needs 1 to 8 units"),
         (["--shape", "2-0-1"], "every layer needs 1 to 8 units"),
         (["--shape", "2-2-2-2-2-2-2-1"], "7 layers of neurons; at most 6"),
+        (["--shape", "²-1"], "expected unit counts joined by '-'"),  # isdigit, but not int()
+        # 2·8 + 5·(8·8) = 336 weights; 4·8 + 2·(8·8) + 8·2 = 176, + 8 + 8 + 8 + 2 biases = 202
+        (["--shape", "2-8-8-8-8-8-8"], "has 336 params; the answer key derives at most 200"),
+        (["--shape", "4-8-8-8-2", "--bias"], "with biases has 202 params"),
+        # the tanh layer and the output each sum 2 terms below 2 (|z| < 1, |w| ≤ 2): |a| < 4
+        (
+            ["--shape", "2-2-2-1", "--activations", "sigmoid,tanh,sigmoid", "--saturated", "3"],
+            "has room for 2: only sigmoid and tanh units saturate, and not one fed by",
+        ),
         (["--activations", "rleu"], "unknown activation 'rleu'; did you mean 'relu'?"),
         (["--activations", "relu,relu,relu"], "3 names for 2 layers of neurons"),
         (["--activations", "softmax"], "softmax acts on a whole layer"),
@@ -414,14 +423,43 @@ def test_the_seed_is_required() -> None:
 def test_no_friendly_draw_is_a_clear_refusal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Eight outputs behind five hidden layers of eight: the gradients outgrow every draw.
+    # Every unit saturated: the second layer and the output, fed by sigmoids below 1, need
+    # nearly the largest weights on every source; no draw from seed 3 has them.
     monkeypatch.chdir(tmp_path)
-    result = invoke("--seed", "1", "--shape", "8-8-8-8-8-8-8")
+    result = invoke(
+        "--seed", "3", "--shape", "3-3-3-1", "--activations", "sigmoid", "--saturated", "7"
+    )
     assert result.exit_code == 2
-    assert "<command line>: no exercise with friendly numbers found in 100 draws from seed 1" in (
+    assert "<command line>: no exercise with friendly numbers found in 100 draws from seed 3" in (
         result.stderr
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "params"),
+    [
+        (("--shape", "4-8-8-8-2"), 176),  # 4·8 + 8·8 + 8·8 + 8·2 weights
+        (("--shape", "3-8-8-8-2", "--bias"), 194),  # 3·8 + 128 + 16 weights, 8 + 8 + 8 + 2 biases
+    ],
+)
+def test_the_largest_shapes_the_key_derives(
+    tmp_path: Path, args: tuple[str, ...], params: int
+) -> None:
+    spec, key = made(tmp_path, "--seed", "5", *args)
+    assert len(yaml.safe_load(spec)["params"]) == params
+    assert len(re.findall(r"^#### ∂L/∂", key, re.M)) == params  # one derivation per param
+
+
+def test_a_unit_fed_by_saturating_units_saturates_with_a_third_term() -> None:
+    # With a bias each of the upper units sums 3 terms below 2: |a| < 6 can reach 4, room 5.
+    for seed in range(4):
+        made = exercise.make(
+            exercise.request("2-2-2-1", seed, "sigmoid,tanh,sigmoid", bias=True, saturated=5)
+        )
+        doc = yaml.safe_load(made.text)
+        pre, _ = forward(doc)
+        assert all(abs(a) >= 4 - 1e-12 for a in pre.values()), pre  # float sums of decimals
 
 
 def test_the_library_names_the_option_at_fault() -> None:
