@@ -694,10 +694,11 @@ def test_latex_compiles(tmp_path: Path) -> None:
     compile_latex(out, tmp_path)
 
 
-def test_latex_fragment_writes_infinity_in_math() -> None:
+def test_latex_fragment_writes_infinity_in_math_and_wraps_the_long_values() -> None:
     code, out, _ = run("relu", "-f", "latex")
     assert code == 0
-    assert r"$\text{[0, }\infty\text{)}$" in out
+    assert r"range & \raggedright [0, $\infty$) \tabularnewline" in out
+    assert r"\begin{tabular}{lp{" in out  # the values wrap in a paragraph column
 
 
 def test_csv_has_one_header_and_rows_for_each_section() -> None:

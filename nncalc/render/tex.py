@@ -50,6 +50,10 @@ MATH_SYMBOLS = {
     "√": r"\surd",
     "′": "'",
     "→": r"\rightarrow",
+    "∞": r"\infty",
+    "∈": r"\in",
+    "⁺": "^{+}",
+    "⁻": "^{-}",
 }
 # Typographic punctuation with a text-mode spelling.
 _TEXT_SYMBOLS = {"—": "---", "–": "--", "‘": "`", "’": "'", "“": "``", "”": "''"}

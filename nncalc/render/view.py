@@ -777,23 +777,6 @@ def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
 # --- activations ---------------------------------------------------------------------------------
 
 # Characters the LaTeX text escape cannot write, as math-mode commands.
-_MATH_ONLY = {"∞": r"\infty", "±": r"\pm", "∈": r"\in", "⁺": "^{+}", "⁻": "^{-}"}
-_MATH_ONLY_SPLIT = re.compile(f"([{''.join(_MATH_ONLY)}])")
-
-
-def mixed(text: str) -> Math:
-    """Prose with a few math symbols, as a cell every format can write (LaTeX: \\text pieces)."""
-    from .tex import escape
-
-    pieces = _MATH_ONLY_SPLIT.split(text)
-    latex = "".join(
-        _MATH_ONLY[piece] if piece in _MATH_ONLY else rf"\text{{{escape(piece)}}}"
-        for piece in pieces
-        if piece
-    )
-    return Math(text, latex)
-
-
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -907,9 +890,9 @@ def _activations(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
     for entry in data["activations"]:
         aliases = ", ".join(entry["aliases"])
         title = entry["label"] + (f" (alias {aliases})" if aliases else "")
-        grid = Grid(title, (Column("property"), Column("value")), [])
+        grid = Grid(title, (Column("property"), Column("value", wide=True)), [])
         for name, text in _property_rows(entry, numbers):
-            grid.add(name, mixed(text))
+            grid.add(name, text)
         yield grid
         if entry.get("sketch"):
             yield Paragraph("\n".join(entry["sketch"]))
