@@ -811,7 +811,8 @@ def test_notation_letters_in_headers(name: str, pre: str, act: str) -> None:
     assert _header(table_text(data), "neuron") == headers
     assert markdown_tables(render(Format.markdown, data))["Neurons"][0] == headers
     latex = render(Format.latex, data)
-    assert " & ".join(escape(h) for h in headers) + " \\\\" in latex
+    # the pre-activation's formula wraps in a paragraph column, whose rows end in \tabularnewline
+    assert " & ".join(escape(h) for h in headers) + " \\tabularnewline" in latex
 
 
 def test_exact_mode_shows_fractions_and_their_decimals() -> None:
@@ -830,7 +831,7 @@ def test_exact_mode_shows_fractions_and_their_decimals() -> None:
     assert column(with_precision, "Params", "∂L/∂param")[8] == "-66/5 (-13)"
     table = table_text(data)
     assert re.search(r"^ h1 .* 11/5 \(2\.2\)$", table, re.M)
-    assert "& 11/5 (2.2) \\\\" in render(Format.latex, data)
+    assert "& 11/5 (2.2) \\tabularnewline" in render(Format.latex, data)
 
 
 def _starred(tables: Tables) -> set[tuple[str, str, str]]:
@@ -1046,3 +1047,31 @@ def test_rendering_leaves_the_data_as_it_was(maker: Any) -> None:
     for fmt_ in Format:
         render(fmt_, data)
     assert data == before
+
+
+OVERFULL = re.compile(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_a_worked_step_stays_on_the_page(example: Path, tmp_path: Path) -> None:
+    # Display maths does not wrap: long derivations are broken before '=' (or '+') and long
+    # notes and table cells wrap, so nothing runs past the margin of the standalone document.
+    spec = nncalc.load_spec(example)
+    data = nncalc.explain(spec)
+    data["command"] = "backprop"  # the tables and every derivation, as backprop --explain
+    log = compile_latex(standalone(data), tmp_path)
+    assert [float(pt) for pt in OVERFULL.findall(log) if float(pt) > 1.0] == []
+
+
+def test_a_long_equation_is_broken_before_its_equals_signs() -> None:
+    from nncalc.render.latex_format import _broken
+
+    text = "L = " + " + ".join(["(0.123456)(0.654321)"] * 4) + " = 0.3 = 0.30000"
+    latex = "L &= " + " + ".join([r"(0.123456)(0.654321)"] * 4) + " = 0.3 = 0.30000"
+    rows = _broken(text, latex).split(" \\\\\n")
+    assert rows[0].startswith("L &= ")
+    assert all(r.startswith(("L &= ", "&= ", r"&\quad + ")) for r in rows)
+    assert len(rows) > 1
+    # nothing lost or reordered: the rows read back as the one equation
+    joined = " ".join(r.removeprefix("L ").removeprefix("&").strip() for r in rows)
+    assert joined.replace(r"\quad ", "") == latex.removeprefix("L &")

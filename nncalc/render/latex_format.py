@@ -9,6 +9,7 @@ the top, so a title in any script never breaks the document.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from . import Options
@@ -19,13 +20,18 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
+\usepackage[margin=2.5cm]{geometry}
 \begin{document}
 """
 END = "\\end{document}\n"
 WIDE_COLUMN = r"p{0.3\linewidth}"
+NARROW_WIDE_COLUMN = r"p{0.2\linewidth}"  # beside five other columns or more
 WIDE_CHARS = 20  # characters a line of the wide column holds, about
 PAGE_LINES = 28  # table lines that fit on a page below a heading, with room to spare
 ROW_END = r" \\"
+LINE_CHARS = 66  # characters of a derivation's Unicode line that fit the text width, about
+CONTINUATION_CHARS = 12  # where a continuation line starts, after the aligned left side
+ROW_BREAK = " \\\\\n"
 # \raggedright redefines \\ inside its cell; \tabularnewline keeps the tabular's meaning
 WIDE_ROW_END = r" \tabularnewline"
 
@@ -65,7 +71,8 @@ def _draw(block: Block, writer: _Writer) -> list[str]:
 def _table(grid: Grid, writer: _Writer) -> list[str]:
     """One tabular, or for a long table several, each under the header row: a tabular never
     breaks across pages, so each piece must fit on one."""
-    spec = "".join(WIDE_COLUMN if c.wide else "r" if c.numeric else "l" for c in grid.columns)
+    wide = WIDE_COLUMN if len(grid.columns) < 6 else NARROW_WIDE_COLUMN
+    spec = "".join(wide if c.wide else "r" if c.numeric else "l" for c in grid.columns)
     end = WIDE_ROW_END if any(c.wide for c in grid.columns) else ROW_END
     header = " & ".join(writer.text(c.header) for c in grid.columns) + end
     lines = [f"\\subsection*{{{writer.text(grid.title)}}}"]
@@ -120,10 +127,99 @@ def _derivations(block: Derivations, writer: _Writer) -> list[str]:
         lines.append(f"\\paragraph{{{title}}}")
         rows: list[str] = []
         for line in section.lines:
-            rows.append(line.latex)
+            rows.append(_broken(line.text, line.latex))
             if line.note_latex is not None:
-                rows.append(r"&\quad " + line.note_latex)
+                rows.append(_note(line.note_text or "", line.note_latex))
         if rows:
-            lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+            lines += [r"\begin{align*}", ROW_BREAK.join(rows), r"\end{align*}"]
         lines.append("")
     return lines
+
+
+def _broken(text: str, latex: str) -> str:
+    """A long equation `lhs &= a = b = c` broken onto aligned lines before its `=` signs (and a
+    sum too long for a line, before its `+` signs), as many parts to a line as fit: a display
+    line does not wrap by itself."""
+    head, sep, tail = latex.partition("&=")
+    if len(text) <= LINE_CHARS or not sep:
+        return latex
+    shown = text.split(" = ")
+    parts = _split_top_level(tail, " = ")
+    same = len(shown) == len(parts) + 1  # the Unicode line's lengths are the better guess
+    widths = [len(t) for t in shown[1:]] if same else [_visible(p) for p in parts]
+    tokens: list[tuple[str, str, int]] = []  # (the sign before it, LaTeX, width)
+    for part, width in zip(parts, widths, strict=True):
+        if width + CONTINUATION_CHARS <= LINE_CHARS:
+            tokens.append(("=", part.strip(), width))
+            continue
+        for k, term in enumerate(_split_top_level(part, " + ")):
+            tokens.append(("=" if k == 0 else "+", term.strip(), _visible(term)))
+    rows: list[str] = []
+    used = len(shown[0]) if same else _visible(head)
+    for sign, part, width in tokens:
+        if rows and used + 3 + width <= LINE_CHARS:
+            rows[-1] += f" {sign} {part}"
+        else:
+            if rows:
+                used = CONTINUATION_CHARS
+            rows.append(("&= " if sign == "=" else r"&\quad + ") + part)
+        used += 3 + width
+    rows[0] = head + rows[0]
+    return ROW_BREAK.join(rows)
+
+
+def _note(text: str, latex: str) -> str:
+    """A note under an equation: beside the alignment when short, else as running text
+    (amsmath's \\intertext) that wraps, its math inline and its \\text pieces as text."""
+    if len(text) <= LINE_CHARS:
+        return r"&\quad " + latex
+    pieces = []
+    for part, is_text in _text_pieces(latex):
+        pieces.append(part if is_text else f"${part.strip()}$" if part.strip() else part)
+    return r"\intertext{\quad " + "".join(pieces) + "}"
+
+
+def _split_top_level(latex: str, separator: str) -> list[str]:
+    """`latex` split at `separator` where it stands outside every brace and \\left…\\right."""
+    parts: list[str] = []
+    depth = start = i = 0
+    while i < len(latex):
+        if latex.startswith(r"\left", i) or latex[i] == "{":
+            depth += 1
+        elif latex.startswith(r"\right", i) or latex[i] == "}":
+            depth -= 1
+        elif depth == 0 and latex.startswith(separator, i):
+            parts.append(latex[start:i])
+            start = i + len(separator)
+            i = start
+            continue
+        i += 1
+    parts.append(latex[start:])
+    return parts
+
+
+def _text_pieces(latex: str) -> list[tuple[str, bool]]:
+    """Math-mode LaTeX as pieces: the contents of its top-level \\text{…} groups (text mode,
+    True) and the math between them (False)."""
+    out: list[tuple[str, bool]] = []
+    i = start = 0
+    while (found := latex.find(r"\text{", i)) != -1:
+        depth, j = 1, found + len(r"\text{")
+        while depth:
+            depth += {"{": 1, "}": -1}.get(latex[j], 0)
+            j += 1
+        if _depth(latex[:found]) == 0:
+            out += [(latex[start:found], False), (latex[found + len(r"\text{") : j - 1], True)]
+            start = j
+        i = j
+    out.append((latex[start:], False))
+    return [(p, t) for p, t in out if p]
+
+
+def _depth(latex: str) -> int:
+    return latex.count("{") - latex.count("}")
+
+
+def _visible(latex: str) -> int:
+    """About how many characters wide `latex` prints: its text without command names."""
+    return len(re.sub(r"\\[A-Za-z]+|[{}^_&]", "", latex))

@@ -354,7 +354,7 @@ def _neurons(
     pre, act = _letters(data)
     columns = [
         Column("neuron"),
-        Column(f"{pre} = pre-activation"),
+        Column(f"{pre} = pre-activation", wide=True),
         Column(pre, True),
         Column("f"),
         Column(f"{act} = f({pre})", True),
@@ -404,7 +404,7 @@ def _outputs(data: dict[str, Any], numbers: Numbers, sample: int | None, suffix:
 
 
 def _loss(data: dict[str, Any], numbers: Numbers) -> Grid:
-    grid = Grid("Loss", (Column("loss"), Column("formula"), Column("L", True)), [])
+    grid = Grid("Loss", (Column("loss"), Column("formula", wide=True), Column("L", True)), [])
     formula = f"L = {data['loss_formula']}"
     if data["batched"]:
         what = "mean" if data["reduction"] == "mean" else "sum"
@@ -776,7 +776,7 @@ def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
 
 # --- activations ---------------------------------------------------------------------------------
 
-# Characters the LaTeX text escape cannot write, as math-mode commands.
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
