@@ -11,13 +11,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from . import __version__
 from .errors import Problem, SpecError
 from .render import Format, Options, renderer
+
+if TYPE_CHECKING:  # the commands import what they use only when they run
+    from .activations import Activation
+    from .spec import Spec
 
 EXIT_WRONG = 1  # check: some answer is wrong; gradcheck: some gradient fails
 EXIT_BAD_INPUT = 2
@@ -731,7 +735,7 @@ def graph(
         raise typer.BadParameter("--render draws the DOT text; leave out --format mermaid")
     if force and render_to is None:
         raise typer.BadParameter("applies with --render only", param_hint="--force")
-    loaded: list[Any] = []
+    loaded: list[Spec] = []
 
     def compute() -> dict[str, Any]:
         from . import load_spec
@@ -743,9 +747,9 @@ def graph(
     def text(data: dict[str, Any], kind: str) -> str:
         from .graph import draw
 
-        step = lr is not None
+        updates = lr is not None
         return draw(
-            loaded[0], data, kind, grad=grad, updates=step, sample=sample, precision=precision
+            loaded[0], data, kind, grad=grad, updates=updates, sample=sample, precision=precision
         )
 
     out = _Output(Format.table, precision, False, debug)
@@ -840,7 +844,7 @@ def exercise(
         raise typer.BadParameter(exc.message, param_hint=exc.option) from None
     form: drill.KeyFormat = "latex" if key_format == "latex" else "markdown"
     spec_path, key_path = drill.paths(output or f"exercise-{seed}", form)
-    made: list[Any] = []
+    made: list[drill.Exercise] = []
 
     def compute() -> dict[str, Any]:
         made.append(drill.make(request, source="<stdout>" if output == "-" else spec_path))
@@ -848,7 +852,7 @@ def exercise(
 
     out = _Output(Format.markdown, 6, False, debug)
     if output == "-":
-        _run(compute, out, render=lambda d, _: str(made[0].text))
+        _run(compute, out, render=lambda d, _: made[0].text)
         return
     _run(
         compute,
@@ -919,7 +923,7 @@ def activations(
         raise typer.BadParameter(f"must be a finite number, got {weight}", param_hint="--weight")
     if force and plot is None:
         raise typer.BadParameter("applies with --plot only", param_hint="--force")
-    chosen: list[Any] = []
+    chosen: list[Activation] = []
 
     def compute() -> dict[str, Any]:
         from .explore import chosen as choose

@@ -192,11 +192,8 @@ def write_new(
     """Write `content` (text as UTF-8, or bytes) to `path` atomically (a temporary file in the
     same folder, then a rename); an existing file is replaced only with `force`. Bad paths are
     SpecErrors, located at 0."""
+    check_new(path, force=force, if_exists=if_exists)
     target = Path(path)
-    if target.is_dir():
-        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
-    if target.exists() and not force:
-        raise SpecError([Problem(path, 0, 0, f"exists; {if_exists}")])
     folder = target.parent if str(target.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
@@ -210,6 +207,15 @@ def write_new(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_new(path: str, *, force: bool, if_exists: str = "give --force to replace it") -> None:
+    """Refuse a folder, or without `force` a file that exists; `if_exists` says what to do."""
+    target = Path(path)
+    if target.is_dir():
+        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
+    if target.exists() and not force:
+        raise SpecError([Problem(path, 0, 0, f"exists; {if_exists}")])
 
 
 def new_file_mode() -> int:

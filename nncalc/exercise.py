@@ -19,21 +19,19 @@ import random
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
 from . import activations, losses
+from .activations import Activation
 from .derivation import MAX_PARAMS
 from .emit import number, write_new
 from .errors import Problem, SpecError, choice_hint
 from .spec import Spec, load_spec
 
-if TYPE_CHECKING:
-    from .activations import Activation
-
 KeyFormat = Literal["markdown", "latex"]
-KEY_SUFFIX: dict[str, str] = {"markdown": "md", "latex": "tex"}
+KEY_SUFFIX: dict[KeyFormat, str] = {"markdown": "md", "latex": "tex"}
 
 MAX_LAYERS = 6  # layers of neurons: an exercise is worked by hand
 MAX_UNITS = 8
@@ -79,7 +77,7 @@ class Request(NamedTuple):
 
 
 class Exercise(NamedTuple):
-    """The spec's YAML text and the spec loaded from it."""
+    """The request, the spec's YAML text and the spec loaded from it."""
 
     request: Request
     text: str
@@ -109,6 +107,11 @@ def parse_shape(text: str) -> tuple[int, ...]:
             f"every layer needs 1 to {MAX_UNITS} units (an exercise is worked by hand), got {text}",
         )
     return sizes
+
+
+def _dashed(shape: Sequence[int]) -> str:
+    """(2, 3, 1) → '2-3-1', the shape as --shape writes it."""
+    return "-".join(map(str, shape))
 
 
 def parse_activations(text: str, layers: int) -> tuple[str, ...]:
@@ -186,11 +189,10 @@ def check(req: Request) -> None:
     params = sum(a * b for a, b in itertools.pairwise(req.shape))
     params += sum(req.shape[1:]) if req.bias else 0
     if params > MAX_PARAMS:
-        shape = "-".join(map(str, req.shape))
         raise RequestError(
             "--shape",
-            f"a {shape} network{' with biases' if req.bias else ''} has {params} params; the "
-            f"answer key derives at most {MAX_PARAMS}: choose fewer or smaller layers",
+            f"a {_dashed(req.shape)} network{' with biases' if req.bias else ''} has {params} "
+            f"params; the answer key derives at most {MAX_PARAMS}: choose fewer or smaller layers",
         )
     output = req.activations[-1]
     if output in FLAT:
@@ -200,14 +202,19 @@ def check(req: Request) -> None:
             "any param; choose another output activation",
         )
     _check_loss(req.loss, output, req.shape[-1])
-    for option, count, room, what in (
-        ("--dead", req.dead, _dead_room(req), "dead ReLU units"),
-        ("--saturated", req.saturated, _saturated_room(req), "saturated sigmoid or tanh units"),
+    for option, count, room in (
+        ("--dead", req.dead, _dead_room(req)),
+        ("--saturated", req.saturated, _saturated_room(req)),
     ):
         if count < 0:
             raise RequestError(option, f"must be ≥ 0, got {count}")
         if count > sum(room):
-            raise RequestError(option, _no_room(req, count, sum(room), what))
+            what, why = _ROOM_RULES[option]
+            raise RequestError(
+                option,
+                f"asked for {count} {what}, but a {_dashed(req.shape)} network "
+                f"({', '.join(req.activations)}) has room for {sum(room)}: {why}",
+            )
 
 
 def _check_loss(loss: str, output: str, outputs: int) -> None:
@@ -254,17 +261,18 @@ def _saturated_room(req: Request) -> list[int]:
     return room
 
 
-def _no_room(req: Request, count: int, room: int, what: str) -> str:
-    shape = "-".join(map(str, req.shape))
-    acts = ", ".join(req.activations)
-    if what.startswith("dead"):
-        why = "every hidden ReLU layer keeps one live unit and the output stays live"
-    else:
-        why = (
-            "only sigmoid and tanh units saturate, and not one fed by sigmoid or tanh units "
-            "through 2 weights and biases or fewer (it stays below |a| = 4)"
-        )
-    return f"asked for {count} {what}, but a {shape} network ({acts}) has room for {room}: {why}"
+# option → (the units it asks for, why a network has only so much room for them)
+_ROOM_RULES = {
+    "--dead": (
+        "dead ReLU units",
+        "every hidden ReLU layer keeps one live unit and the output stays live",
+    ),
+    "--saturated": (
+        "saturated sigmoid or tanh units",
+        "only sigmoid and tanh units saturate, and not one fed by sigmoid or tanh units "
+        "through 2 weights and biases or fewer (it stays below |a| = 4)",
+    ),
+}
 
 
 # --- the search -----------------------------------------------------------------------------
@@ -520,9 +528,8 @@ def _spec_text(req: Request, draft: _Draft) -> str:
                 f"  {(unit + ':').ljust(width)} {{from: {{", terms, tail + f", activation: {act}}}"
             )
         sources = units
-    shape = "-".join(map(str, req.shape))
     kinds = "/".join(dict.fromkeys(req.activations))
-    lines = [*_header(req), f"title: {shape} {kinds} network (exercise {req.seed})"]
+    lines = [*_header(req), f"title: {_dashed(req.shape)} {kinds} network (exercise {req.seed})"]
     lines += _wrap(
         "inputs: {", [f"{n}: {_tenths(k)}" for n, k in zip(inputs, draft.inputs, strict=True)], "}"
     )
@@ -537,7 +544,7 @@ def _spec_text(req: Request, draft: _Draft) -> str:
 
 def _header(req: Request) -> list[str]:
     """The task in words, as YAML comments."""
-    shape = "-".join(map(str, req.shape))
+    shape = _dashed(req.shape)
     grads = "every ∂L/∂w and ∂L/∂b" if req.bias else "every ∂L/∂w"
     return [
         f"# Exercise {req.seed} (seed {req.seed}, shape {shape}): one backprop step by hand.",

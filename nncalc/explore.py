@@ -399,14 +399,7 @@ def _range(stated: Range) -> dict[str, Any]:
 
 def _softmax_properties() -> dict[str, Any]:
     return {
-        "range": {
-            "text": SOFTMAX["range"],
-            "low": 0.0,
-            "high": 1.0,
-            "low_closed": False,
-            "high_closed": False,
-            "values": None,
-        },
+        "range": _range(Range(0.0, 1.0)) | {"text": SOFTMAX["range"]},
         "bounded": True,
         "monotonic": None,
         "continuous": True,
@@ -430,7 +423,9 @@ def _softmax_properties() -> dict[str, Any]:
     }
 
 
-def _at(activations: Sequence[Activation], points: Sequence[float], warnings: list[str]) -> Any:
+def _at(
+    activations: Sequence[Activation], points: Sequence[float], warnings: list[str]
+) -> list[dict[str, Any]]:
     out = []
     for i, activation in enumerate(activations):
         values, slopes = evaluate(activation, points)

@@ -16,7 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from .emit import write_new
+from .emit import check_new, write_new
 from .errors import Problem, SpecError
 from .render.numbers import fmt
 from .spec import Spec
@@ -389,10 +389,7 @@ def check_target(path: str, *, force: bool) -> None:
     if target.suffix.lower() not in RENDER_SUFFIXES:
         allowed = ", ".join(RENDER_SUFFIXES)
         raise SpecError([Problem(path, 0, 0, f"--render writes {allowed} files; name one")])
-    if target.is_dir():
-        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
-    if target.exists() and not force:
-        raise SpecError([Problem(path, 0, 0, "exists; give --force to replace it")])
+    check_new(path, force=force)
     if shutil.which("dot") is None:
         raise SpecError([Problem(path, 0, 0, NOT_INSTALLED)])
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .emit import new_file_mode
+from .emit import check_new, new_file_mode
 from .errors import Problem, SpecError
 
 if TYPE_CHECKING:
@@ -25,10 +25,7 @@ def check_target(path: str, *, force: bool) -> None:
         raise SpecError(
             [Problem(path, 0, 0, f"--plot writes {', '.join(SUFFIXES)} files; name one of those")]
         )
-    if target.is_dir():
-        raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
-    if target.exists() and not force:
-        raise SpecError([Problem(path, 0, 0, "exists; give --force to replace it")])
+    check_new(path, force=force)
 
 
 def _pyplot(path: str) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import activations, losses, optim, spec
@@ -298,7 +298,7 @@ def _layered_target(description: str) -> Schema:
     }
 
 
-def _sample(inputs: Any, target: Any) -> Schema:
+def _sample(inputs: Callable[[str], Schema], target: Callable[[str], Schema]) -> Schema:
     fields = {
         "inputs": inputs("The sample's inputs."),
         "target": target("The sample's target."),

@@ -1075,3 +1075,14 @@ def test_a_long_equation_is_broken_before_its_equals_signs() -> None:
     # nothing lost or reordered: the rows read back as the one equation
     joined = " ".join(r.removeprefix("L ").removeprefix("&").strip() for r in rows)
     assert joined.replace(r"\quad ", "") == latex.removeprefix("L &")
+
+
+def test_an_arrow_is_not_a_bracket_when_breaking_an_equation() -> None:
+    from nncalc.render.latex_format import _split_top_level
+
+    latex = r"a \rightarrow b = \left(c = d\right) = e \leftarrow f"
+    assert _split_top_level(latex, " = ") == [
+        r"a \rightarrow b",
+        r"\left(c = d\right)",
+        r"e \leftarrow f",
+    ]

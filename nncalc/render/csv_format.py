@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from . import Options
@@ -93,7 +94,7 @@ def _train(data: dict[str, Any]) -> str:
 
 
 ACTIVATIONS_HEADER = ("section", "activation", "index", "a", "property", "value")
-# The properties of `nncalc activations`, in order: (property, key in the entry).
+# The entry keys of `nncalc activations` written as they are, each its own property, in order.
 ACTIVATION_PROPERTIES = (
     "formula",
     "derivative_formula",
@@ -126,28 +127,8 @@ def _activations(data: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ACTIVATIONS_HEADER)
     for entry in data["activations"]:
-        label = entry["label"]
-
-        def row(prop: str, value: Any, a: Any = None, label: str = label) -> None:
-            writer.writerow(["properties", label, "", _cell(a), prop, _cell(value)])
-
-        for key, value in entry["params"].items():
-            row(f"parameter.{key}", value)
-        for key in ("text", "low", "high", "low_closed", "high_closed"):
-            row(f"range.{key}", entry["range"][key])
-        for key in ACTIVATION_PROPERTIES:
-            row(key, entry[key])
-        steepest = entry["max_abs_derivative"]
-        row("max_abs_derivative", steepest["value"], steepest["at"])
-        row("max_abs_derivative.where", steepest["where"])
-        for kink in entry["derivative_at_kinks"]:
-            row("derivative_at_kink", kink["derivative"], kink["a"])
-        for jump in entry["jumps"]:
-            row("jump", jump["size"], jump["a"])
-        for jump in entry["derivative_jumps"]:
-            row("derivative_jump", jump["size"], jump["a"])
-        for zero in entry["derivative_zeros"]:
-            row("derivative_zero", 0.0, zero)
+        for prop, value, a in _properties(entry):
+            writer.writerow(["properties", entry["label"], "", _cell(a), prop, _cell(value)])
     for entry in data.get("at") or []:
         for i, point in enumerate(entry["points"]):
             index = "" if entry["elementwise"] else str(i + 1)
@@ -163,6 +144,27 @@ def _activations(data: dict[str, Any]) -> str:
         for key in ("max_abs_derivative", "factor", "bound", "verdict"):
             writer.writerow(["bound", item["activation"], "", "", key, _cell(item[key])])
     return out.getvalue()
+
+
+def _properties(entry: dict[str, Any]) -> Iterator[tuple[str, Any, float | None]]:
+    """(property, value, the point a it is stated at, if any) of one activation."""
+    for key, value in entry["params"].items():
+        yield f"parameter.{key}", value, None
+    for key in ("text", "low", "high", "low_closed", "high_closed"):
+        yield f"range.{key}", entry["range"][key], None
+    for key in ACTIVATION_PROPERTIES:
+        yield key, entry[key], None
+    steepest = entry["max_abs_derivative"]
+    yield "max_abs_derivative", steepest["value"], steepest["at"]
+    yield "max_abs_derivative.where", steepest["where"], None
+    for kink in entry["derivative_at_kinks"]:
+        yield "derivative_at_kink", kink["derivative"], kink["a"]
+    for jump in entry["jumps"]:
+        yield "jump", jump["size"], jump["a"]
+    for jump in entry["derivative_jumps"]:
+        yield "derivative_jump", jump["size"], jump["a"]
+    for zero in entry["derivative_zeros"]:
+        yield "derivative_zero", 0.0, zero
 
 
 def render(data: dict[str, Any], options: Options) -> str:

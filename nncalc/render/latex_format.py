@@ -147,15 +147,28 @@ def _broken(text: str, latex: str) -> str:
     parts = _split_top_level(tail, " = ")
     same = len(shown) == len(parts) + 1  # the Unicode line's lengths are the better guess
     widths = [len(t) for t in shown[1:]] if same else [_visible(p) for p in parts]
-    tokens: list[tuple[str, str, int]] = []  # (the sign before it, LaTeX, width)
+    rows = _packed(_tokens(parts, widths), len(shown[0]) if same else _visible(head))
+    rows[0] = head + rows[0]
+    return ROW_BREAK.join(rows)
+
+
+def _tokens(parts: list[str], widths: list[int]) -> list[tuple[str, str, int]]:
+    """(the sign before it, LaTeX, width) of each part after an `=`, or of each `+` term of a
+    part too wide for a continuation line."""
+    tokens: list[tuple[str, str, int]] = []
     for part, width in zip(parts, widths, strict=True):
         if width + CONTINUATION_CHARS <= LINE_CHARS:
             tokens.append(("=", part.strip(), width))
             continue
         for k, term in enumerate(_split_top_level(part, " + ")):
             tokens.append(("=" if k == 0 else "+", term.strip(), _visible(term)))
+    return tokens
+
+
+def _packed(tokens: list[tuple[str, str, int]], used: int) -> list[str]:
+    """The tokens as aligned rows, as many to a row as fit; `used` is the width of the left side
+    before the first."""
     rows: list[str] = []
-    used = len(shown[0]) if same else _visible(head)
     for sign, part, width in tokens:
         if rows and used + 3 + width <= LINE_CHARS:
             rows[-1] += f" {sign} {part}"
@@ -164,8 +177,7 @@ def _broken(text: str, latex: str) -> str:
                 used = CONTINUATION_CHARS
             rows.append(("&= " if sign == "=" else r"&\quad + ") + part)
         used += 3 + width
-    rows[0] = head + rows[0]
-    return ROW_BREAK.join(rows)
+    return rows
 
 
 def _note(text: str, latex: str) -> str:
@@ -175,8 +187,14 @@ def _note(text: str, latex: str) -> str:
         return r"&\quad " + latex
     pieces = []
     for part, is_text in _text_pieces(latex):
-        pieces.append(part if is_text else f"${part.strip()}$" if part.strip() else part)
+        if not is_text and part.strip():
+            part = f"${part.strip()}$"
+        pieces.append(part)
     return r"\intertext{\quad " + "".join(pieces) + "}"
+
+
+_OPENS = re.compile(r"\\left(?![A-Za-z])")  # \left( but not \leftarrow
+_CLOSES = re.compile(r"\\right(?![A-Za-z])")  # \right) but not \rightarrow
 
 
 def _split_top_level(latex: str, separator: str) -> list[str]:
@@ -184,9 +202,9 @@ def _split_top_level(latex: str, separator: str) -> list[str]:
     parts: list[str] = []
     depth = start = i = 0
     while i < len(latex):
-        if latex.startswith(r"\left", i) or latex[i] == "{":
+        if _OPENS.match(latex, i) or latex[i] == "{":
             depth += 1
-        elif latex.startswith(r"\right", i) or latex[i] == "}":
+        elif _CLOSES.match(latex, i) or latex[i] == "}":
             depth -= 1
         elif depth == 0 and latex.startswith(separator, i):
             parts.append(latex[start:i])
@@ -208,7 +226,7 @@ def _text_pieces(latex: str) -> list[tuple[str, bool]]:
         while depth:
             depth += {"{": 1, "}": -1}.get(latex[j], 0)
             j += 1
-        if _depth(latex[:found]) == 0:
+        if _brace_depth(latex[:found]) == 0:
             out += [(latex[start:found], False), (latex[found + len(r"\text{") : j - 1], True)]
             start = j
         i = j
@@ -216,7 +234,8 @@ def _text_pieces(latex: str) -> list[tuple[str, bool]]:
     return [(p, t) for p, t in out if p]
 
 
-def _depth(latex: str) -> int:
+def _brace_depth(latex: str) -> int:
+    """How many braces are open at the end of `latex`."""
     return latex.count("{") - latex.count("}")
 
 
