@@ -702,17 +702,28 @@ def graph(
             "--format",
             "-f",
             case_sensitive=False,
-            help="mermaid (default: a flowchart GitHub draws in a ```mermaid block) or dot "
-            "(Graphviz).",
+            help="mermaid (default: a flowchart, drawn by GitHub in a mermaid code block) or "
+            "dot (Graphviz).",
             show_default=False,
         ),
     ] = None,
     grad: Annotated[
         bool, typer.Option("--grad", help="Add each gradient ∂L/∂w and each neuron's δ.")
     ] = False,
-    lr: LrOpt = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            "--lr",
+            metavar="X",
+            callback=_learning_rate,
+            help="Also show each param after one step with this learning rate.",
+        ),
+    ] = None,
     sample: Annotated[
-        int, typer.Option("--sample", min=1, help="The sample of a batch to show (1-based).")
+        int,
+        typer.Option(
+            "--sample", metavar="K", min=1, help="The sample of a batch to show (1-based)."
+        ),
     ] = 1,
     render_to: Annotated[
         str | None,
@@ -774,12 +785,15 @@ def graph(
 def exercise(
     seed: Annotated[
         int,
-        typer.Option("--seed", min=0, help="Which exercise: the same seed gives the same one."),
+        typer.Option(
+            "--seed", metavar="S", min=0, help="Which exercise: the same seed gives the same one."
+        ),
     ],
     shape: Annotated[
         str,
         typer.Option(
             "--shape",
+            metavar="SHAPE",
             help="Units per layer, inputs first: 2-3-1, 3-4-4-2 (at most 6 layers of neurons, "
             "8 units each, 200 weights and biases).",
         ),
@@ -793,19 +807,29 @@ def exercise(
             "one name for all.",
         ),
     ] = "relu",
-    loss: Annotated[str, typer.Option("--loss", help="The loss, named as in a spec.")] = (
-        "half_squared_error"
-    ),
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the SGD step.")] = 0.1,
+    loss: Annotated[
+        str, typer.Option("--loss", metavar="NAME", help="The loss, named as in a spec.")
+    ] = "half_squared_error",
+    lr: Annotated[
+        float, typer.Option("--lr", metavar="X", help="Learning rate of the SGD step.")
+    ] = 0.1,
     bias: Annotated[
         bool, typer.Option("--bias", help="Give every neuron a bias param (b1, b2, …).")
     ] = False,
     dead: Annotated[
-        int, typer.Option("--dead", min=0, help="Exactly N dead hidden ReLU units (a < 0).")
+        int,
+        typer.Option(
+            "--dead", metavar="N", min=0, help="Exactly N dead hidden ReLU units (a < 0)."
+        ),
     ] = 0,
     saturated: Annotated[
         int,
-        typer.Option("--saturated", min=0, help="Exactly N saturated sigmoid or tanh units."),
+        typer.Option(
+            "--saturated",
+            metavar="N",
+            min=0,
+            help="Exactly N sigmoid or tanh units with |a| ≥ 4 (saturated).",
+        ),
     ] = 0,
     key_format: Annotated[
         str,
@@ -821,7 +845,8 @@ def exercise(
             "--output",
             "-o",
             metavar="STEM",
-            help="Write STEM.yaml and its key (default exercise-SEED); '-' prints the spec alone.",
+            show_default="exercise-SEED",
+            help="Write STEM.yaml and its key, STEM-key.md or .tex; '-' prints the spec alone.",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,

@@ -210,6 +210,8 @@ def check(req: Request) -> None:
             raise RequestError(option, f"must be ≥ 0, got {count}")
         if count > sum(room):
             what, why = _ROOM_RULES[option]
+            if count == 1:
+                what = what.replace(" units", " unit")
             raise RequestError(
                 option,
                 f"asked for {count} {what}, but a {_dashed(req.shape)} network "
@@ -269,8 +271,8 @@ _ROOM_RULES = {
     ),
     "--saturated": (
         "saturated sigmoid or tanh units",
-        "only sigmoid and tanh units saturate, and not one fed by sigmoid or tanh units "
-        "through 2 weights and biases or fewer (it stays below |a| = 4)",
+        "only sigmoid and tanh units saturate, and not those fed by sigmoid or tanh units "
+        "through 2 terms or fewer (each below 2 in size, so |a| stays below 4)",
     ),
 }
 

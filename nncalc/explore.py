@@ -235,7 +235,7 @@ SOFTMAX = {
     "monotonic": "N/A: not elementwise (z_i rises with a_i and falls with every other a_j)",
     "zero_centred": "no: every z_i > 0",
     "max_where": "on the diagonal, ∂z_i/∂a_i at z_i = ½ (off it, −z_i·z_j ≥ −¼)",
-    "vanishes": "as one z_i → 1 (a_i − a_j → ±∞ for every j ≠ i): every Jacobian entry → 0",
+    "vanishes": "as one z_i → 1 (a_i − a_j → +∞ for every j ≠ i): every Jacobian entry → 0",
     "dead_units": "no: saturation shrinks the Jacobian, never to exactly 0",
     "cost": "n exp + n divisions + 1 max (the shift) + 1 sum",
 }

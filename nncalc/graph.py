@@ -102,13 +102,14 @@ def graph_data(
         )
     if not 1 <= sample <= spec.batch_size:
         count = f"{spec.batch_size} sample" + ("s" if spec.batch_size > 1 else "")
+        allowed = "1" if spec.batch_size == 1 else f"1 … {spec.batch_size}"
         raise SpecError(
             [
                 Problem(
                     "<command line>",
                     0,
                     0,
-                    f"--sample {sample}: {spec.source} has {count}; give 1 … {spec.batch_size}",
+                    f"--sample {sample}: {spec.source} has {count}; give {allowed}",
                 )
             ]
         )
@@ -367,7 +368,8 @@ def mermaid_text(lines: Sequence[str]) -> str:
 def to_mermaid(diagram: Diagram) -> str:
     """A `flowchart LR` that GitHub renders inside a ```mermaid block."""
     # Mermaid reads `%%{…}%%` anywhere, even in a comment, as a directive that sets its config.
-    title = " ".join(diagram.title.split()).replace("%%{", "%% {")
+    lines = (" ".join(line.split()) for line in diagram.title.split("\n"))
+    title = " — ".join(lines).replace("%%{", "%% {")
     out = [f"%% {title}", "flowchart LR"]
     for node in diagram.nodes:
         left, right = _MERMAID_SHAPES[node.kind]
@@ -388,7 +390,9 @@ def check_target(path: str, *, force: bool) -> None:
     target = Path(path)
     if target.suffix.lower() not in RENDER_SUFFIXES:
         allowed = ", ".join(RENDER_SUFFIXES)
-        raise SpecError([Problem(path, 0, 0, f"--render writes {allowed} files; name one")])
+        raise SpecError(
+            [Problem(path, 0, 0, f"--render writes {allowed} files; name one of those")]
+        )
     check_new(path, force=force)
     if shutil.which("dot") is None:
         raise SpecError([Problem(path, 0, 0, NOT_INSTALLED)])

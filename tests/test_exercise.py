@@ -382,7 +382,7 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         # the tanh layer and the output each sum 2 terms below 2 (|z| < 1, |w| ≤ 2): |a| < 4
         (
             ["--shape", "2-2-2-1", "--activations", "sigmoid,tanh,sigmoid", "--saturated", "3"],
-            "has room for 2: only sigmoid and tanh units saturate, and not one fed by",
+            "has room for 2: only sigmoid and tanh units saturate, and not those fed by",
         ),
         (["--activations", "rleu"], "unknown activation 'rleu'; did you mean 'relu'?"),
         (["--activations", "relu,relu,relu"], "3 names for 2 layers of neurons"),
