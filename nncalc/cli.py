@@ -8,7 +8,7 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
@@ -55,6 +55,40 @@ PrecisionOpt = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
+
+
+def _completer(names: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's value from a list computed only when completing."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [name for name in names() if name.startswith(incomplete)]
+
+    return complete
+
+
+def _activation_names() -> list[str]:
+    from .activations import ALIASES, REGISTRY
+
+    return [*REGISTRY, *ALIASES]
+
+
+def _loss_names() -> list[str]:
+    from .losses import ALIASES, REGISTRY
+
+    return [*REGISTRY, *ALIASES]
+
+
+def _optimizer_names() -> list[str]:
+    from .optim import OPTIMIZERS
+
+    return list(OPTIMIZERS)
+
+
+def _complete_activation_list(incomplete: str) -> list[str]:
+    """--activations relu,sig → relu,sigmoid: the last name of a comma-separated list."""
+    done, _, last = incomplete.rpartition(",")
+    head = done + "," if done else ""
+    return [head + name for name in _activation_names() if name.startswith(last)]
 
 
 def _learning_rate(value: float | None) -> float | None:
@@ -212,6 +246,7 @@ OptimizerOpt = Annotated[
     str | None,
     typer.Option(
         "--optimizer",
+        autocompletion=_completer(_optimizer_names),
         callback=_optimizer_name,
         help="sgd (default), momentum, nesterov, momentum_classic, rmsprop, adam, adamw "
         "(torch.optim's definitions); overrides the spec's optimizer.",
@@ -225,6 +260,7 @@ MomentumFormOpt = Annotated[
     str | None,
     typer.Option(
         "--momentum-form",
+        autocompletion=_completer(lambda: ("torch", "classic")),
         metavar="torch|classic",
         help="classic: the textbook v ← μv − ηg, w ← w + v (momentum_classic).",
     ),
@@ -365,6 +401,7 @@ def train(
         str,
         typer.Option(
             "--schedule",
+            autocompletion=_completer(lambda: ("constant", "step", "exponential", "cosine")),
             metavar="constant|step|exponential|cosine",
             help="How the learning rate changes from step to step.",
         ),
@@ -386,7 +423,12 @@ def train(
     ] = None,
     trace: Annotated[
         str | None,
-        typer.Option("--trace", metavar="params", help="params: every param at every step."),
+        typer.Option(
+            "--trace",
+            metavar="params",
+            autocompletion=_completer(lambda: ("params",)),
+            help="params: every param at every step.",
+        ),
     ] = None,
     noise: Annotated[
         bool,
@@ -802,13 +844,20 @@ def exercise(
         str,
         typer.Option(
             "--activations",
+            autocompletion=_complete_activation_list,
             metavar="NAME[,NAME…]",
             help="The activation of each layer, hidden layers then the output, comma-separated; "
             "one name for all.",
         ),
     ] = "relu",
     loss: Annotated[
-        str, typer.Option("--loss", metavar="NAME", help="The loss, named as in a spec.")
+        str,
+        typer.Option(
+            "--loss",
+            metavar="NAME",
+            autocompletion=_completer(_loss_names),
+            help="The loss, named as in a spec.",
+        ),
     ] = "half_squared_error",
     lr: Annotated[
         float, typer.Option("--lr", metavar="X", help="Learning rate of the SGD step.")
@@ -835,6 +884,7 @@ def exercise(
         str,
         typer.Option(
             "--key-format",
+            autocompletion=_completer(lambda: ("markdown", "latex")),
             metavar="markdown|latex",
             help="The answer key as Markdown (STEM-key.md) or a LaTeX document (STEM-key.tex).",
         ),
@@ -894,6 +944,7 @@ def activations(
         list[str] | None,
         typer.Argument(
             metavar="[NAME]...",
+            autocompletion=_completer(_activation_names),
             help="Activations to show: names, aliases, or with parameters as "
             "'leaky_relu(alpha=0.2)' or '{name: elu, alpha: 2}'; all when none is named.",
             show_default=False,

@@ -187,3 +187,22 @@ def test_install_completion_writes_the_documented_files_and_completes(tmp_path: 
         check=True,
     )
     assert completed.stdout == "dot\n", completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "offered"),
+    [
+        ("nncalc backprop --optimizer ada", ["adam", "adamw"]),
+        ("nncalc train --optimizer nes", ["nesterov"]),
+        ("nncalc train --schedule co", ["constant", "cosine"]),
+        ("nncalc train --momentum-form c", ["classic"]),
+        ("nncalc train --trace p", ["params"]),
+        ("nncalc activations leaky", ["leaky_relu"]),
+        ("nncalc activations relu sg", ["sgn"]),
+        ("nncalc exercise --activations relu,sigm", ["relu,sigmoid"]),
+        ("nncalc exercise --loss half", ["half_squared_error"]),
+        ("nncalc exercise --key-format ", ["markdown", "latex"]),
+    ],
+)
+def test_names_complete_from_nncalcs_own_lists(line: str, offered: list[str]) -> None:
+    assert bash_complete(line) == offered
