@@ -87,7 +87,7 @@ class ReLU(Activation):
     formula = "max(0, a)"
     derivative_formula = "1 if a > 0, else 0"
     kinks = (0.0,)
-    convention = "relu'(0) = 0"
+    convention = "relu′(0) = 0"
 
     def value(self, a: Array) -> Array:
         return np.maximum(a, 0.0)
@@ -105,7 +105,7 @@ class LeakyReLU(Activation):
     formula = "a if a > 0, else alpha·a"
     derivative_formula = "1 if a > 0, else alpha"
     kinks = (0.0,)
-    convention = "leaky_relu'(0) = alpha"
+    convention = "leaky_relu′(0) = alpha"
     defaults: ClassVar[dict[str, float]] = {"alpha": 0.01}
 
     def value(self, a: Array) -> Array:
@@ -145,7 +145,7 @@ class Sign(Activation):
     formula = "−1 if a < 0, 0 if a = 0, 1 if a > 0"
     derivative_formula = "0"
     kinks = (0.0,)
-    convention = "sign'(a) = 0 everywhere, including the jump at 0; sign(0) = 0"
+    convention = "sign′(a) = 0 everywhere, including the jump at 0; sign(0) = 0"
 
     def value(self, a: Array) -> Array:
         return np.sign(a)
@@ -160,7 +160,7 @@ class Step(Activation):
     formula = "1 if a ≥ 0, else 0"
     derivative_formula = "0"
     kinks = (0.0,)
-    convention = "step'(a) = 0 everywhere, including the jump at 0; step(0) = 1"
+    convention = "step′(a) = 0 everywhere, including the jump at 0; step(0) = 1"
 
     def value(self, a: Array) -> Array:
         return (a >= 0).astype(np.float64)
@@ -186,7 +186,7 @@ class ELU(Activation):
     formula = "a if a > 0, else alpha·(e^a − 1)"
     derivative_formula = "1 if a > 0, else alpha·e^a"
     kinks = (0.0,)
-    convention = "elu'(0) = alpha"
+    convention = "elu′(0) = alpha"
     defaults: ClassVar[dict[str, float]] = {"alpha": 1.0}
 
     def value(self, a: Array) -> Array:

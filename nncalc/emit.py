@@ -216,6 +216,9 @@ def check_new(path: str, *, force: bool, if_exists: str = "give --force to repla
         raise SpecError([Problem(path, 0, 0, "is a directory; give a file name to write")])
     if target.exists() and not force:
         raise SpecError([Problem(path, 0, 0, f"exists; {if_exists}")])
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise SpecError([Problem(path, 0, 0, f"the folder {folder} does not exist")])
 
 
 def new_file_mode() -> int:

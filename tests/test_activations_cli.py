@@ -532,7 +532,7 @@ def test_values_at_points_with_negative_numbers() -> None:
         s = 1 / (1 + math.exp(-point["a"]))
         assert point["value"] == pytest.approx(s, rel=1e-15)
         assert point["derivative"] == pytest.approx(s * (1 - s), rel=1e-14)
-    assert data["warnings"] == ["relu: a = 0 is a kink; f′ there is the convention relu'(0) = 0"]
+    assert data["warnings"] == ["relu: a = 0 is a kink; f′ there is the convention relu′(0) = 0"]
 
 
 def test_softmax_at_points_in_the_table() -> None:
@@ -612,7 +612,7 @@ def test_a_depth_too_large_for_a_float_keeps_the_limit_of_the_power() -> None:
         bounds = {b["activation"]: b["bound"] for b in data["depth"]["bounds"]}
         assert bounds == {"sigmoid": 0.0, "tanh": 1.0, "relu": 1.0}
         assert data["warnings"] == [
-            "relu: a = 0 is a kink; f′ there is the convention relu'(0) = 0"
+            "relu: a = 0 is a kink; f′ there is the convention relu′(0) = 0"
         ]
     code, out, _ = run("identity", "--at", "1", "--depth", str(n), "--weight", "2", "-f", "json")
     data = strict_json(out)
