@@ -45,3 +45,24 @@ def test_init_to_standard_output() -> None:
     result = runner.invoke(app, ["init", "-"])
     assert result.exit_code == 0
     assert nncalc.load_spec(result.stdout, source="starter").neuron_names == ("h1", "h2", "h3", "o")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init", "{target}"],
+        ["schema", "-o", "{target}"],
+        ["backprop", "{spec}", "--emit-spec", "-o", "{target}"],
+        ["graph", "{spec}", "--render", "{target}.svg"],
+    ],
+    ids=["init", "schema", "emit-spec", "graph-render"],
+)
+def test_a_missing_folder_is_named_and_nothing_is_written(tmp_path: Path, args: list[str]) -> None:
+    spec = Path(__file__).resolve().parent.parent / "examples" / "homework.yaml"
+    target = tmp_path / "no-such-folder" / "out"
+    filled = [a.format(target=target, spec=spec) for a in args]
+    result = runner.invoke(app, filled)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"the folder {target.parent} does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
