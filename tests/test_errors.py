@@ -331,18 +331,21 @@ def test_unknown_tags_are_rejected(tag: str) -> None:
     assert_at(only(text), position(text, 1, tag), "tag", "not supported")
 
 
+YAML_1_2_NUMBERS = (
+    "title: 2024-01-01\n"
+    "inputs: {x1: 1e-3, on: 010, off: 0o10, n: 0x1A, y: +.5}\n"
+    "params: {no: 1E3}\n"
+    "neurons:\n"
+    "  yes: {from: {x1: no, on: 1, off: 1, n: 1, y: 1}, activation: identity}\n"
+    "target: {yes: 1e+1}\n"
+    "learning_rate: 1e-3\n"
+)
+
+
 def test_numbers_follow_yaml_1_2() -> None:
     """PyYAML's YAML 1.1 pitfalls do not apply: `1e-3` is a number, `010` is ten, `0o10` is
     eight, `0x1A` is 26; `on`, `no`, `yes`, `off` are names; a date is text."""
-    text = (
-        "title: 2024-01-01\n"
-        "inputs: {x1: 1e-3, on: 010, off: 0o10, n: 0x1A, y: +.5}\n"
-        "params: {no: 1E3}\n"
-        "neurons:\n"
-        "  yes: {from: {x1: no, on: 1, off: 1, n: 1, y: 1}, activation: identity}\n"
-        "target: {yes: 1e+1}\n"
-        "learning_rate: 1e-3\n"
-    )
+    text = YAML_1_2_NUMBERS
     write(text)
     result = run("backprop", FILE, "-f", "json")
     assert result.exit_code == 0, result.stderr

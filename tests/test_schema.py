@@ -36,6 +36,7 @@ from test_errors import (
     UNKNOWN_TAGS,
     YAML_1_1_BOOLEANS,
     YAML_1_1_NUMBER_FORMS,
+    YAML_1_2_NUMBERS,
 )
 from test_gradients import any_specs
 from typer.testing import CliRunner
@@ -224,15 +225,7 @@ def test_the_starter_is_valid() -> None:
 VALID = {
     "named": NAMED,
     "layered": LAYERED,
-    "yaml-1.2-numbers": (  # test_numbers_follow_yaml_1_2
-        "title: 2024-01-01\n"
-        "inputs: {x1: 1e-3, on: 010, off: 0o10, n: 0x1A, y: +.5}\n"
-        "params: {no: 1E3}\n"
-        "neurons:\n"
-        "  yes: {from: {x1: no, on: 1, off: 1, n: 1, y: 1}, activation: identity}\n"
-        "target: {yes: 1e+1}\n"
-        "learning_rate: 1e-3\n"
-    ),
+    "yaml-1.2-numbers": YAML_1_2_NUMBERS,
     "no-target-for-output-loss": NAMED.replace("target: {o: 6}\n", "loss: output\n"),
     "reordered-sample-inputs": (  # test_samples_with_reordered_inputs_are_fine
         "params: {w1: 2, w2: 1}\n"
