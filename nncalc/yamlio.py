@@ -10,6 +10,7 @@ only when an error needs a position.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,9 @@ KeyPath = tuple[Key, ...]
 # Aliases can make a tiny file stand for a huge tree ("billion laughs"); nothing a network spec
 # needs comes near this many values (a 784-512-512-10 net has about 670 000).
 MAX_VALUES = 20_000_000
+# Parsing costs about 3 µs and 200 bytes per value: 16 MB of numbers is some 5 s and 300 MB.
+MAX_FILE_MB = 16
+MAX_FILE_VARIABLE = "NNCALC_MAX_FILE_MB"
 
 _PLAIN = "tag:nncalc,2024:plain"  # a plain (unquoted, untagged) scalar in a composed node tree
 _STR = "tag:yaml.org,2002:str"
@@ -352,14 +356,50 @@ def parse(text: str, source: str) -> Document:
     return Document(source, text, data, tuple(builder.problems))
 
 
+def max_file_bytes() -> int:
+    """The size limit of a spec or answers file: MAX_FILE_MB, or NNCALC_MAX_FILE_MB if set."""
+    import os
+
+    given = os.environ.get(MAX_FILE_VARIABLE, "").strip()
+    if not given:
+        return MAX_FILE_MB * 2**20
+    try:
+        megabytes = float(given)
+    except ValueError:
+        megabytes = math.nan
+    if not megabytes > 0 or math.isinf(megabytes):
+        message = f"{MAX_FILE_VARIABLE}={given}: expected a positive number of megabytes"
+        raise SpecError([Problem("<environment>", 0, 0, message)])
+    return int(megabytes * 2**20)
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"larger than {round(limit / 2**20, 3):g} MB, the most a spec or answers file may be "
+        f"(parsing one that large takes seconds and memory); set {MAX_FILE_VARIABLE} to raise "
+        "the limit"
+    )
+
+
 def read_text(path: str | Path) -> str:
-    """The text of a spec or answers file ('-' is standard input), as UTF-8 with an optional BOM."""
+    """The text of a spec or answers file ('-' is standard input), as UTF-8 with an optional BOM.
+
+    A file above the size limit is refused before it is read: a 50 MB YAML file would take tens
+    of seconds and gigabytes to parse.
+    """
     import sys
 
     stdin = str(path) == "-"
     source = "<stdin>" if stdin else str(path)
+    limit = max_file_bytes()
+    if stdin and sys.stdin is None:
+        raise SpecError([Problem(source, 0, 0, "standard input is closed; give a file instead")])
     try:
-        raw = sys.stdin.buffer.read() if stdin else Path(path).read_bytes()
+        if stdin:
+            raw = _read_at_most(sys.stdin.buffer, limit)
+        else:
+            with open(path, "rb") as stream:
+                raw = _read_at_most(stream, limit)
     except FileNotFoundError:
         raise SpecError([Problem(source, 0, 0, "no such file")]) from None
     except IsADirectoryError:
@@ -368,6 +408,8 @@ def read_text(path: str | Path) -> str:
         raise SpecError([Problem(source, 0, 0, "permission denied")]) from None
     except OSError as exc:
         raise SpecError([Problem(source, 0, 0, f"cannot read: {exc.strerror}")]) from None
+    if raw is None:
+        raise SpecError([Problem(source, 0, 0, _too_large(limit))])
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     try:
         return raw.decode("utf-8")
@@ -378,3 +420,19 @@ def read_text(path: str | Path) -> str:
         raise SpecError(
             [Problem(source, line, column, "the file is not UTF-8 text; save it as UTF-8")]
         ) from None
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes | None:
+    """The bytes of `stream`, or None when there are more than `limit` (a regular file's size is
+    looked up first, so a huge one is not read at all)."""
+    import os
+    import stat
+
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # not a real file (a test's stream)
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and info.st_size > limit:
+        return None
+    raw: bytes = stream.read(limit + 1)
+    return None if len(raw) > limit else raw

@@ -153,6 +153,37 @@ def test_a_directory() -> None:
     assert not LOCATED.fullmatch(line)
 
 
+def test_a_file_over_the_size_limit_is_refused_unread() -> None:
+    """A 50 MB file (sparse: the size is checked before a byte is read) is refused at once,
+    naming the limit and the variable that raises it; nothing is printed."""
+    with open(FILE, "wb") as f:
+        f.truncate(50 * 2**20)
+    (line,) = assert_rejected(run("backprop", FILE))
+    assert line.startswith(f"{FILE}: larger than 16 MB"), line
+    assert "NNCALC_MAX_FILE_MB" in line
+
+
+def test_the_size_limit_is_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = NAMED + "# " + "x" * 3000 + "\n"
+    write(text)
+    monkeypatch.setenv("NNCALC_MAX_FILE_MB", "0.002")  # 2 097 bytes
+    (line,) = assert_rejected(run("backprop", FILE))
+    assert line.startswith(f"{FILE}: larger than 0.002 MB"), line
+    (line,) = assert_rejected(run("backprop", "-", stdin=text))  # a stream is counted as read
+    assert line.startswith("<stdin>: larger than 0.002 MB"), line
+    monkeypatch.setenv("NNCALC_MAX_FILE_MB", "0.003")  # 3 145 bytes: enough
+    assert run("backprop", FILE).exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-1", "nan", "inf"])
+def test_a_bad_size_limit_is_named(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(NAMED)
+    monkeypatch.setenv("NNCALC_MAX_FILE_MB", value)
+    assert assert_rejected(run("forward", FILE)) == [
+        f"<environment>: NNCALC_MAX_FILE_MB={value}: expected a positive number of megabytes"
+    ]
+
+
 def test_non_utf8_bytes_at_the_bad_byte() -> None:
     raw = b"inputs: {x1: 1}\ntitle: caf\xe9 net\n"
     problem = only(raw)
