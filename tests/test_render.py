@@ -3,6 +3,7 @@ another line, but no column is dropped and nothing is cut with an ellipsis."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -51,3 +52,64 @@ def test_every_width_keeps_every_character(example: Path) -> None:
 )
 def test_display_rounding(value: float | None, precision: int, shown: str) -> None:
     assert fmt(value, precision) == shown
+
+
+# --- long grids: drawn row by row, exactly as rich draws them -----------------------------------
+
+
+def _every_kind_of_data() -> list[dict[str, object]]:
+    """Results with every kind of grid: each example's step (with derivations), a few training
+    steps, and a marked answers file."""
+    root = Path(__file__).resolve().parent.parent / "examples"
+    out: list[dict[str, object]] = []
+    for example in EXAMPLES:
+        spec = nncalc.load_spec(example)
+        out.append(nncalc.backprop(spec, lr=0.5).to_data())
+        out.append(nncalc.forward(spec).to_data())
+    homework = nncalc.load_spec(root / "homework.yaml")
+    out.append(nncalc.explain(homework))
+    out.append(nncalc.check(homework, str(root / "homework-answers.yaml")))
+    return out
+
+
+@pytest.mark.parametrize(
+    "options",
+    [Options(), Options(width=60), Options(width=200, color=True), Options(width=30)],
+    ids=["file", "narrow", "colour", "too-narrow"],
+)
+def test_long_grids_are_drawn_as_rich_draws_them(
+    options: Options, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the row-by-row path forced on every grid, every byte is the same as rich's own (and
+    where a grid would have to fold, rich still draws it)."""
+    from nncalc.render import table_format
+
+    for data in _every_kind_of_data():
+        monkeypatch.setattr(table_format, "LONG_GRID", 10**9)
+        by_rich = render(data, options)
+        monkeypatch.setattr(table_format, "LONG_GRID", 0)
+        assert render(data, options) == by_rich
+
+
+def test_long_grid_with_wide_characters_and_odd_names() -> None:
+    """Cells are measured in terminal cells (a CJK character is two), as rich measures them."""
+    from nncalc.render import table_format
+    from nncalc.render.view import Column, Grid
+
+    rows: list[tuple[str, ...]] = [
+        (f"名前{i}", "[b]x[/b]", str(-(10 ** (i % 30)))) for i in range(150)
+    ]
+    grid = Grid("Odd ⚠ names", (Column("name"), Column("markup"), Column("n", numeric=True)), rows)
+    fast = table_format._print_long  # the row-by-row path, which takes >LONG_GRID rows
+    from rich.console import Console
+
+    outputs = []
+    for draw in ("fast", "rich"):
+        out = io.StringIO()
+        console = Console(file=out, width=200, no_color=True, highlight=False, markup=False)
+        if draw == "fast":
+            assert fast(console, grid)
+        else:
+            console.print(table_format._table(grid))
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
