@@ -1210,5 +1210,11 @@ def _article(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
+LISTED = 10  # names a message lists before it only counts the rest
+
+
 def _list(names: Iterable[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
+    """'a', 'b', 'c': at most LISTED names, then how many more (a big net's message stays short)."""
+    names = list(names)
+    shown = ", ".join(f"'{n}'" for n in names[:LISTED])
+    return shown if len(names) <= LISTED else f"{shown} and {len(names) - LISTED:,} more"

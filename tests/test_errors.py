@@ -799,3 +799,15 @@ def test_a_boolean_title_is_refused_with_a_hint_to_quote_it() -> None:
     assert_at(
         only(text), (text.count("\n"), 8), "title: expected text, got the boolean true; quote it"
     )
+
+
+def test_a_long_list_of_missing_names_is_counted_not_listed() -> None:
+    """Fifteen outputs without a target: ten are named, the other five counted."""
+    outputs = [f"o{i}" for i in range(1, 16)]
+    neurons = "".join(f"  {o}: {{from: {{x1: 1}}, activation: identity}}\n" for o in outputs)
+    text = f"inputs: {{x1: 1}}\nneurons:\n{neurons}target: {{}}\n"
+    problem = only(text)
+    named = ", ".join(f"'{o}'" for o in outputs[:10])
+    assert (
+        problem.message == f"target: no target for outputs {named} and 5 more; give one per output"
+    )
