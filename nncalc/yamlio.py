@@ -39,6 +39,9 @@ KeyPath = tuple[Key, ...]
 # Aliases can make a tiny file stand for a huge tree ("billion laughs"); nothing a network spec
 # needs comes near this many values (a 784-512-512-10 net has about 670 000).
 MAX_VALUES = 20_000_000
+# A layered spec nests five deep (the file, layers, a layer, weights, a row); far past that is a
+# hostile file, which libyaml would stop only at 1000 and PyYAML's pure-Python parser never.
+MAX_DEPTH = 100
 # Parsing costs about 3 µs and 200 bytes per value: 16 MB of numbers is some 5 s and 300 MB.
 MAX_FILE_MB = 16
 MAX_FILE_VARIABLE = "NNCALC_MAX_FILE_MB"
@@ -182,6 +185,11 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        self.mark = mark
+
+
 _NO_KEY = object()  # a mapping frame waiting for its next key
 _SKIP = object()  # a key whose value is dropped (it was a problem already reported)
 
@@ -242,6 +250,8 @@ class _Builder:
                 self.count += size
                 anchor = None
             elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(event.start_mark)
                 self.count += 1
                 tag = event.tag
                 if tag is not None and tag not in (_SEQ, _MAP, "!"):
@@ -345,6 +355,12 @@ def parse(text: str, source: str) -> Document:
         raise SpecError([Problem(source, line, column, f"invalid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(source, 0, 0, f"invalid YAML: {exc}")]) from None
+    except _TooDeep as deep:
+        line, column = deep.mark.line + 1, deep.mark.column + 1
+        message = (
+            f"nested more than {MAX_DEPTH} levels deep; no spec or answers file needs that many"
+        )
+        raise SpecError([Problem(source, line, column, message)]) from None
     except _TooBig:
         message = (
             f"the YAML expands to more than {MAX_VALUES:,} values (through aliases?); "

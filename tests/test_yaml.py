@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nncalc import SpecError
-from nncalc.yamlio import MAX_VALUES, parse, plain_scalar
+from nncalc.yamlio import MAX_DEPTH, MAX_VALUES, parse, plain_scalar
 
 
 @pytest.mark.parametrize(
@@ -91,6 +91,23 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     with pytest.raises(SpecError) as caught:
         parse("a: " + "[" * depth + "]" * depth + "\n", "deep.yaml")
     assert "deep.yaml:1:" in str(caught.value)
+
+
+def test_nesting_past_the_depth_limit_is_located() -> None:
+    """The 101st level is refused where it opens, whichever parser reads the file."""
+    text = "{a: " * 150 + "1" + "}" * 150 + "\n"
+    with pytest.raises(SpecError) as caught:
+        parse(text, "deep.yaml")
+    assert str(caught.value) == (
+        f"deep.yaml:1:{100 * 4 + 1}: nested more than {MAX_DEPTH} levels deep; "
+        "no spec or answers file needs that many"
+    )
+    block = "".join(f"{' ' * k}- \n" for k in range(0, 2 * 120, 2)) + " " * 240 + "- 1\n"
+    with pytest.raises(SpecError) as caught:
+        parse(block, "block.yaml")
+    assert str(caught.value).startswith("block.yaml:101:201: nested more than 100 levels")
+    nested = "{a: " * MAX_DEPTH + "1" + "}" * MAX_DEPTH  # at the limit: fine
+    assert parse(nested, "ok.yaml").data is not None
 
 
 def test_a_second_document_is_an_error() -> None:
