@@ -6,6 +6,9 @@ z = f(a) its activation. Arrays are (batch, units); level 0 holds the inputs. Th
 
 The engine is silent: it never prints, and numpy's floating-point warnings are muted here because
 the results report every non-finite value by name instead.
+
+It computes in float64 unless asked for float32 (`dtype`), which halves the memory and roughly
+doubles the speed of a large layered net's matrix products, at about 7 significant digits.
 """
 
 from __future__ import annotations
@@ -26,24 +29,30 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-_networks: weakref.WeakKeyDictionary[Spec, Network] = weakref.WeakKeyDictionary()
+DTYPES = ("float64", "float32")
+
+_networks: weakref.WeakKeyDictionary[Spec, dict[str, Network]] = weakref.WeakKeyDictionary()
 
 
-def network_of(spec: Spec) -> Network:
-    """The spec lowered for the engine, compiled once per spec."""
-    net = _networks.get(spec)
+def network_of(spec: Spec, dtype: str = "float64") -> Network:
+    """The spec lowered for the engine in `dtype`, compiled once per spec and dtype."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    nets = _networks.setdefault(spec, {})
+    net = nets.get(dtype)
     if net is None:
-        net = _networks[spec] = lower(spec)
+        net = nets[dtype] = lower(spec) if dtype == "float64" else network_of(spec).astype(dtype)
     return net
 
 
-def forward(spec: Spec) -> ForwardResult:
+def forward(spec: Spec, *, dtype: str = "float64") -> ForwardResult:
     """Every neuron's pre-activation and activation, the outputs and the loss."""
-    net = network_of(spec)
+    net = network_of(spec, dtype)
+    targets = net.cast(spec.targets)
     with np.errstate(all="ignore"):
-        pre, post = forward_pass(net, net.theta, spec.inputs)
+        pre, post = forward_pass(net, net.theta, net.cast(spec.inputs))
         yhat = gather_outputs(net, post)
-        sample_losses = loss_per_sample(spec.loss, yhat, spec.targets)
+        sample_losses = loss_per_sample(spec.loss, yhat, targets)
     return ForwardResult(
         spec=spec,
         network=net,
@@ -57,7 +66,12 @@ def forward(spec: Spec) -> ForwardResult:
 
 
 def backprop(
-    spec: Spec, lr: float | None = None, *, input_gradients: bool = True, loss_after: bool = True
+    spec: Spec,
+    lr: float | None = None,
+    *,
+    input_gradients: bool = True,
+    loss_after: bool = True,
+    dtype: str = "float64",
 ) -> BackpropResult:
     """Forward, backward and (when a learning rate is known) one SGD step.
 
@@ -68,10 +82,10 @@ def backprop(
     rate = spec.learning_rate if lr is None else float(lr)
     if rate is not None and not (math.isfinite(rate) and rate >= 0):
         raise ValueError(f"the learning rate must be a finite number ≥ 0, got {lr}")
-    first = forward(spec)
+    first = forward(spec, dtype=dtype)
     net, theta = first.network, first.theta
     with np.errstate(all="ignore"):
-        dL_dyhat = output_gradient(spec.loss, first.yhat, spec.targets, spec.reduction)
+        dL_dyhat = output_gradient(spec.loss, first.yhat, net.cast(spec.targets), spec.reduction)
         deltas, grad, dL_dx = backward_pass(
             net, theta, first.pre, first.post, dL_dyhat, input_gradients=input_gradients
         )
@@ -127,7 +141,7 @@ def _affine(affine: Dense | Sparse, theta: Array, post: list[Array]) -> Array:
 def _gather(affine: Sparse, post: list[Array] | tuple[Array, ...]) -> Array:
     """The source activation of every edge: (batch, edges)."""
     batch = post[0].shape[0]
-    out = np.empty((batch, len(affine.dest)), dtype=np.float64)
+    out = np.empty((batch, len(affine.dest)), dtype=post[0].dtype)
     for level, cols, edges in affine.gathers:
         out[:, edges] = post[level][:, cols]
     return out
@@ -135,7 +149,7 @@ def _gather(affine: Sparse, post: list[Array] | tuple[Array, ...]) -> Array:
 
 def _activate(level: Level, a: Array) -> Array:
     if len(level.groups) == 1:
-        return level.groups[0][0].value(a)
+        return level.groups[0][0].value(a).astype(a.dtype, copy=False)
     z = np.empty_like(a)
     for activation, units in level.groups:
         z[:, units] = activation.value(a[:, units])
@@ -178,7 +192,7 @@ def backward_pass(
 
 def _delta(level: Level, a: Array, z: Array, dL_dz: Array) -> Array:
     if len(level.groups) == 1:
-        return level.groups[0][0].vjp(a, z, dL_dz)
+        return level.groups[0][0].vjp(a, z, dL_dz).astype(a.dtype, copy=False)
     delta = np.empty_like(a)
     for activation, units in level.groups:
         delta[:, units] = activation.vjp(a[:, units], z[:, units], dL_dz[:, units])
@@ -233,7 +247,7 @@ def _accumulate(
 ) -> None:
     target = dL_dz[level]
     if target is None:
-        target = dL_dz[level] = np.zeros(shape)
+        target = dL_dz[level] = np.zeros(shape, dtype=values.dtype)
     target[:, unit] += values
 
 
@@ -250,6 +264,7 @@ def sgd_step(theta: Array, grad: Array, lr: float, trainable: NDArray[np.bool_])
 def output_gradient(loss: Loss, yhat: Array, targets: Array | None, reduction: str) -> Array:
     """∂L/∂ŷ of the batch loss: each sample's, times 1/N under a mean over N samples."""
     dL_dyhat = loss.gradient(yhat, targets if targets is not None else np.zeros_like(yhat))
+    dL_dyhat = dL_dyhat.astype(yhat.dtype, copy=False)
     if reduction == "mean" and len(yhat) > 1:
         dL_dyhat /= len(yhat)
     return dL_dyhat
@@ -258,9 +273,10 @@ def output_gradient(loss: Loss, yhat: Array, targets: Array | None, reduction: s
 def loss_at(spec: Spec, net: Network, theta: Array) -> float:
     """The loss over all of the spec's samples with params θ (a forward pass, no gradient)."""
     with np.errstate(all="ignore"):
-        _, post = forward_pass(net, theta, spec.inputs)
+        _, post = forward_pass(net, theta, net.cast(spec.inputs))
         return reduce_losses(
-            loss_per_sample(spec.loss, gather_outputs(net, post), spec.targets), spec.reduction
+            loss_per_sample(spec.loss, gather_outputs(net, post), net.cast(spec.targets)),
+            spec.reduction,
         )
 
 

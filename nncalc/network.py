@@ -14,9 +14,9 @@ vector operations and shared params need no special case.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 import numpy as np
 
@@ -131,6 +131,33 @@ class Network:
                     f"{slot.name}[{r + 1},{c + 1}]" for r in range(rows) for c in range(cols)
                 )
         return tuple(labels)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.theta.dtype)
+
+    def astype(self, dtype: str) -> Network:
+        """The same network computing in `dtype`: θ and the named form's constants cast."""
+        levels = tuple(
+            level
+            if isinstance(level.affine, Dense)
+            else level._replace(
+                affine=level.affine._replace(
+                    weight_const=level.affine.weight_const.astype(dtype),
+                    bias_const=level.affine.bias_const.astype(dtype),
+                )
+            )
+            for level in self.levels
+        )
+        return replace(self, levels=levels, theta=self.theta.astype(dtype))
+
+    @overload
+    def cast(self, values: Array) -> Array: ...
+    @overload
+    def cast(self, values: None) -> None: ...
+    def cast(self, values: Array | None) -> Array | None:
+        """Inputs or targets in this network's dtype (the same array in float64)."""
+        return None if values is None else values.astype(self.theta.dtype, copy=False)
 
     def params(self, theta: Array) -> dict[str, float | Array]:
         """θ back as named params: floats for named scalars, arrays (views) for layered ones."""

@@ -67,10 +67,11 @@ def run(
     trace_params: bool = False,
     noise: bool = False,
     on_step: Callable[[int], None] | None = None,
+    dtype: str = "float64",
 ) -> tuple[dict[str, Any], Array, optim.State]:
     """The data of `nncalc train` (the per-step trace, the final params and loss, and why the
-    run stopped), with the final θ and optimizer state."""
-    net = engine.network_of(spec)
+    run stopped), with the final θ and optimizer state; `dtype` is the engine's float type."""
+    net = engine.network_of(spec, dtype)
     choice = optimizer or spec.optimizer or OptimizerChoice("sgd", {})
     opt = optim.get(choice.name)
     hyper = optim.hyperparameters(opt, choice.hyper)
@@ -132,6 +133,7 @@ def run(
         "schedule": schedule._asdict(),
         "mini_batch": size,
         "seed": seed,
+        "dtype": net.dtype,
         "steps": trace,
         "stopped": stopped,
         "final": {
@@ -159,8 +161,8 @@ def _initial_state(spec: Spec, net: Any, opt: optim.Optimizer) -> optim.State:
 def _loss_and_gradient(
     spec: Spec, net: Any, theta: Array, chosen: NDArray[np.intp]
 ) -> tuple[float, Array]:
-    inputs = spec.inputs[chosen]
-    targets = None if spec.targets is None else spec.targets[chosen]
+    inputs = net.cast(spec.inputs[chosen])
+    targets = None if spec.targets is None else net.cast(spec.targets[chosen])
     with np.errstate(all="ignore"):
         pre, post = engine.forward_pass(net, theta, inputs)
         yhat = engine.gather_outputs(net, post)

@@ -501,6 +501,11 @@ def _train(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
             if data["mini_batch"] < data["batch_size"]
             else ""
         )
+        + (
+            "; computed in float32 (about 7 significant digits)"
+            if data["dtype"] == "float32"
+            else ""
+        )
         + "."
     )
     steps = data["steps"]
