@@ -46,6 +46,7 @@ MAX_DEPTH = 100
 MAX_FILE_MB = 16
 MAX_FILE_VARIABLE = "NNCALC_MAX_FILE_MB"
 
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _PLAIN = "tag:nncalc,2024:plain"  # a plain (unquoted, untagged) scalar in a composed node tree
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -104,6 +105,8 @@ if getattr(yaml, "__with_libyaml__", False):
             CParser.__init__(self, stream)
             _PlainResolver.__init__(self)
 
+    _BYTE_OFFSETS = True
+
 else:  # pragma: no cover - exercised only where libyaml is missing
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -117,6 +120,8 @@ else:  # pragma: no cover - exercised only where libyaml is missing
             Parser.__init__(self)
             Composer.__init__(self)
             _PlainResolver.__init__(self)
+
+    _BYTE_OFFSETS = False
 
 
 class Document:
@@ -353,6 +358,8 @@ def parse(text: str, source: str) -> Document:
         if exc.context:
             what = f"{what} ({exc.context})"
         raise SpecError([Problem(source, line, column, f"invalid YAML: {what}")]) from None
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_bad_character(source, text, exc)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(source, 0, 0, f"invalid YAML: {exc}")]) from None
     except _TooDeep as deep:
@@ -427,15 +434,48 @@ def read_text(path: str | Path) -> str:
     if raw is None:
         raise SpecError([Problem(source, 0, 0, _too_large(limit))])
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+    if _wide(raw):
+        message = "the file is UTF-16 or UTF-32 text, not UTF-8; save it as UTF-8"
+        raise SpecError([Problem(source, 1, 1, message)])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = len(raw[line_start : exc.start].decode("utf-8")) + 1  # in characters
+        before = raw[: exc.start].decode("utf-8")
+        line, column = position(before, len(before))
         raise SpecError(
             [Problem(source, line, column, "the file is not UTF-8 text; save it as UTF-8")]
         ) from None
+
+
+def _bad_character(source: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow in its text (a control character, as in a binary file)."""
+    index = exc.position
+    if _BYTE_OFFSETS:  # libyaml counts bytes of the UTF-8 text
+        index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    line, column = position(text, index)
+    if code == 0:
+        return Problem(source, line, column, "a NUL byte: this looks like a binary file, not YAML")
+    message = f"the control character U+{code:04X} is not allowed in YAML text"
+    return Problem(source, line, column, message)
+
+
+def _wide(raw: bytes) -> bool:
+    """Whether `raw` looks like UTF-16 or UTF-32 without a byte-order mark: ASCII text in those
+    has a NUL byte beside every character, which is valid UTF-8 and so would pass as text."""
+    head = raw[:4096]
+    return len(head) >= 4 and (
+        head[0::2].count(0) * 2 >= len(head) // 2 or head[1::2].count(0) * 2 >= len(head) // 2
+    )
+
+
+def position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of character `index` of `text`, counting line breaks as YAML
+    does: LF, CR LF, a lone CR, NEL, LS and PS."""
+    line, start = 1, 0
+    for match in _BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
 
 
 def _read_at_most(stream: Any, limit: int) -> bytes | None:
