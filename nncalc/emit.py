@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,24 +189,52 @@ def write_new(
     force: bool,
     if_exists: str = "give --force to replace it, or another --output",
 ) -> None:
-    """Write `content` (text as UTF-8, or bytes) to `path` atomically (a temporary file in the
-    same folder, then a rename); an existing file is replaced only with `force`. Bad paths are
-    SpecErrors, located at 0."""
-    check_new(path, force=force, if_exists=if_exists)
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    """Write `content` (text as UTF-8, or bytes) to `path` atomically; an existing file is
+    replaced only with `force`. Bad paths and failed writes are SpecErrors, located at 0."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    write_files(
+        [(path, lambda temporary: Path(temporary).write_bytes(data))],
+        force=force,
+        if_exists=if_exists,
+    )
+
+
+def write_files(
+    files: Sequence[tuple[str, Callable[[str], object]]],
+    *,
+    force: bool,
+    if_exists: str = "give --force to replace it, or another --output",
+    suffix: bool = False,
+) -> None:
+    """Write several files so that a failure leaves every one as it was: each target is checked,
+    then each `write(temporary)` fills a temporary file beside its target, and only when all are
+    written are they renamed over their targets. `suffix` keeps the target's extension on the
+    temporary (a plotting library picks the format from it)."""
+    for path, _ in files:
+        check_new(path, force=force, if_exists=if_exists)
+    temporaries: list[str] = []
+    current = files[0][0]
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+        for current, write in files:
+            target = Path(current)
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{target.name}.",
+                suffix=target.suffix if suffix else "",
+                dir=target.parent if str(target.parent) else ".",
+            )
+            os.close(handle)
+            temporaries.append(temporary)
+            write(temporary)
+            os.chmod(temporary, new_file_mode())  # a temporary file is private; the result is not
+        for (current, _), temporary in zip(files, temporaries, strict=True):
+            os.replace(temporary, current)
+        temporaries.clear()
     except OSError as exc:
-        raise SpecError([Problem(path, 0, 0, f"cannot write here: {exc.strerror}")]) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.chmod(temporary, new_file_mode())  # a temporary file is private; the result is not
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        why = exc.strerror or str(exc)
+        raise SpecError([Problem(current, 0, 0, f"cannot write: {why}")]) from None
+    finally:
+        for temporary in temporaries:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def check_new(path: str, *, force: bool, if_exists: str = "give --force to replace it") -> None:

@@ -26,7 +26,7 @@ import numpy as np
 from . import activations, losses
 from .activations import Activation
 from .derivation import MAX_PARAMS
-from .emit import number, write_new
+from .emit import number, write_files
 from .errors import Problem, SpecError, choice_hint
 from .spec import Spec, load_spec
 
@@ -580,14 +580,19 @@ def paths(stem: str, key_format: KeyFormat) -> tuple[str, str]:
 def write(
     exercise: Exercise, spec_path: str, key_path: str, key_format: KeyFormat, *, force: bool
 ) -> None:
-    """Both files, each atomically; both targets are checked before either is written, so a
-    refusal leaves nothing behind."""
+    """Both files, atomically together: both targets are checked and both written to temporary
+    files before either is renamed into place, so a refusal or a failed write changes nothing."""
     key = answer_key(exercise, key_format)
     problems = [p for path in (spec_path, key_path) for p in _target_problems(path, force)]
     if problems:
         raise SpecError(problems)
-    write_new(spec_path, exercise.text, force=force)
-    write_new(key_path, key, force=force)
+    write_files(
+        [
+            (spec_path, lambda temporary: Path(temporary).write_text(exercise.text, "utf-8")),
+            (key_path, lambda temporary: Path(temporary).write_text(key, "utf-8")),
+        ],
+        force=force,
+    )
 
 
 def _target_problems(path: str, force: bool) -> list[Problem]:

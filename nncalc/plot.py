@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .emit import check_new, new_file_mode
+from .emit import check_new, write_files
 from .errors import Problem, SpecError
 
 if TYPE_CHECKING:
@@ -51,20 +49,8 @@ def _pyplot(path: str) -> Any:
 
 def _save(plt: Any, figure: Any, path: str) -> None:
     """Write the figure atomically (a temporary file, then a rename), then close it."""
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.",
-        suffix=target.suffix,
-        dir=target.parent if str(target.parent) else ".",
-    )
-    os.close(handle)
     try:
-        figure.savefig(temporary)
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_files([(path, figure.savefig)], force=True, suffix=True)  # checked before drawing
     finally:
         plt.close(figure)
 

@@ -159,3 +159,25 @@ def test_random_layered_specs_round_trip(seed: int) -> None:
     assert step.updated is not None
     again = nncalc.load_spec(emit(spec, step.updated), source="emitted")
     assert nncalc.forward(again).loss == step.loss_after
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backprop", "{spec}", "--emit-spec", "-o", "-"],
+        ["train", "{spec}", "-n", "2", "--emit-spec", "-o", "-"],
+        ["schema", "-o", "-"],
+    ],
+    ids=["backprop", "train", "schema"],
+)
+def test_output_dash_is_standard_output(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'-o -' prints what would be written, as `init -` and `exercise -o -` do; no file '-'."""
+    spec = Path(__file__).resolve().parent.parent / "examples" / "homework.yaml"
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [a.format(spec=spec) for a in args])
+    assert result.exit_code == 0, result.stderr
+    assert not (tmp_path / "-").exists()
+    without = [a.format(spec=spec) for a in args if a not in ("-o", "-")]
+    assert result.stdout == runner.invoke(app, without).stdout
