@@ -280,7 +280,12 @@ EmitSpecOpt = Annotated[
 ]
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", metavar="FILE", help="With --emit-spec: the file to write."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="With --emit-spec: the file to write ('-': standard output).",
+    ),
 ]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace an existing file (the one this command writes).")
@@ -300,9 +305,11 @@ def _with_form(optimizer: str | None, momentum_form: str | None) -> str | None:
     return optimizer
 
 
-def _emit_usage(emit_spec: bool, output: str | None, force: bool) -> None:
+def _emit_usage(emit_spec: bool, output: str | None, force: bool) -> str | None:
+    """The file --emit-spec writes: None for standard output (no --output, or '-')."""
     if (output is not None or force) and not emit_spec:
         raise typer.BadParameter("applies with --emit-spec only", param_hint="--output/--force")
+    return None if output == "-" else output
 
 
 @app.command()
@@ -333,7 +340,7 @@ def backprop(
 ) -> None:
     """Forward and backward pass: deltas, every param's gradient and one SGD step."""
     mode = _mode(notation, exact, decimals)
-    _emit_usage(emit_spec, output, force)
+    output = _emit_usage(emit_spec, output, force)
     optimizer = _with_form(optimizer, momentum_form)
     hyper = _hyper(
         momentum=momentum, alpha=alpha, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
@@ -462,8 +469,9 @@ def train(
     debug: DebugOpt = False,
 ) -> None:
     """Many steps: a per-step trace of the loss and learning rate, then the final params."""
-    if output is not None and not emit_spec:
+    if output is not None and not emit_spec:  # --force also applies to --plot
         _emit_usage(emit_spec, output, force)
+    output = None if output == "-" else output
     optimizer = _with_form(optimizer, momentum_form)
     hyper = _hyper(
         momentum=momentum, alpha=alpha, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
@@ -661,6 +669,10 @@ def check(
             f"expected [SPEC] ANSWERS, got {len(files)} files", param_hint="[SPEC] ANSWERS"
         )
     spec, answers = ("net.yaml", files[0]) if len(files) == 1 else files
+    if spec == answers == "-":
+        with _bad_input():
+            message = "standard input can be read only once; give the spec or the answers as a file"
+            raise SpecError([Problem("<command line>", 0, 0, message)])
     mode = _mode(notation, exact, decimals)
 
     def compute() -> dict[str, Any]:
@@ -718,7 +730,7 @@ def schema(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the schema to FILE (atomically) instead of standard output.",
+            help="Write the schema to FILE (atomically) instead of standard output ('-').",
         ),
     ] = None,
     force: ForceOpt = False,
@@ -729,7 +741,7 @@ def schema(
     from .schema import schema_text
 
     text = schema_text()
-    if output is None:
+    if output in (None, "-"):
         _write(text)
         return
     from .emit import write_new
@@ -1124,11 +1136,11 @@ def _write(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (`nncalc … | head -1`): end quietly. Point stdout at devnull so
-        # the interpreter's final flush does not complain again.
+        # The reader went away (`nncalc … | head -1`): go on quietly, so the exit code is still
+        # the verdict's (check: 1 when an answer is wrong). Point stdout at devnull so the
+        # interpreter's final flush does not complain again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(0) from None
 
 
 def main() -> None:
