@@ -235,10 +235,14 @@ class _Builder:
         while True:
             event = get()
             kind = type(event)
-            if kind is ScalarEvent and items is not None and event.implicit[0] and not event.anchor:
-                # The hot path: a plain number in a list (a weight matrix has thousands).
-                items.append(plain_scalar(event.value))
+            if kind is ScalarEvent and event.implicit[0] and not event.anchor and stack:
+                # The hot path: a plain scalar in a list (a weight matrix has thousands) or a
+                # mapping (a named spec's params and sources).
                 self.count += 1
+                if items is not None:
+                    items.append(plain_scalar(event.value))
+                else:
+                    self._attach(stack[-1], plain_scalar(event.value), event)
                 continue
             start = self.count
             if kind is ScalarEvent:

@@ -91,12 +91,15 @@ def _table(grid: Grid) -> Table:
 
 def _print_long(console: Console, grid: Grid) -> bool:
     """Print `grid` as rich would when no cell has to fold; False (nothing printed) otherwise."""
-    rows = [[_cell(cell) for cell in row] for row in grid.rows]
-    widths = [_width(column.header) for column in grid.columns]
-    for row in rows:
-        for i, text in enumerate(row):
-            widths[i] = max(widths[i], _width(text))
-    if sum(widths) + 3 * len(widths) - 1 > console.width or any("\n" in t for r in rows for t in r):
+    columns = list(zip(*([_cell(cell) for cell in row] for row in grid.rows), strict=True))
+    narrow = [all(map(str.isascii, texts)) for texts in columns]  # one cell per character
+    widths = [
+        max(cell_len(column.header), *map(len if ascii else cell_len, texts))
+        for column, texts, ascii in zip(grid.columns, columns, narrow, strict=True)
+    ]
+    if sum(widths) + 3 * len(widths) - 1 > console.width or any(
+        "\n" in text for texts in columns for text in texts
+    ):
         return False
     head = _table(Grid(grid.title, grid.columns, []))
     for column, width in zip(head.columns, widths, strict=True):
@@ -104,26 +107,24 @@ def _print_long(console: Console, grid: Grid) -> bool:
     with console.capture() as capture:
         console.print(head)
     *top, edge = capture.get().split("\n")[:-1]  # the last line is the table's blank bottom edge
-    justify = [_right if column.numeric else _left for column in grid.columns]
-    body = (
-        " " + "   ".join(j(t, w) for j, t, w in zip(justify, row, widths, strict=True)) + " "
-        for row in rows
-    )
+    justified = [
+        _justify(texts, width, right=column.numeric, ascii=ascii)
+        for texts, width, column, ascii in zip(columns, widths, grid.columns, narrow, strict=True)
+    ]
+    body = (" " + "   ".join(cells) + " " for cells in zip(*justified, strict=True))
     console.file.write("\n".join((*top, *body, edge)) + "\n")
     return True
 
 
-def _width(text: str) -> int:
-    """Terminal cells, as rich counts them (a CJK character takes two)."""
-    return len(text) if text.isascii() else cell_len(text)
-
-
-def _left(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def _right(text: str, width: int) -> str:
-    return " " * (width - _width(text)) + text
+def _justify(texts: tuple[str, ...], width: int, *, right: bool, ascii: bool) -> list[str]:
+    if ascii:
+        return [t.rjust(width) for t in texts] if right else [t.ljust(width) for t in texts]
+    pads = [" " * (width - cell_len(t)) for t in texts]  # a CJK character takes two cells
+    return (
+        [p + t for p, t in zip(pads, texts, strict=True)]
+        if right
+        else [t + p for p, t in zip(pads, texts, strict=True)]
+    )
 
 
 def _cell(cell: Cell) -> str:

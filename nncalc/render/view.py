@@ -116,6 +116,13 @@ class Numbers:
             return rounded(value, self.decimals)
         return fmt(value, self.precision)
 
+    def at(self, value: float | None, *keys: str | int) -> str:
+        """`cell` at path(*keys); the path is only built when the mode looks it up (a large net's
+        tables have hundreds of thousands of cells)."""
+        if self.mode == "float":
+            return self.plain(value)
+        return self.cell(value, path(*keys))
+
     def cell(self, value: float | None, where: str, fraction: str | None = None) -> str:
         """The value at path `where`, as a table cell: '9/2 (4.5)', '0.12*', '2.2'. In exact
         mode `fraction`, when given, is the value's exact form; else the data's at `where`."""
@@ -339,7 +346,7 @@ def _inputs(
     for name, value in data["inputs"].items():
         cells: list[Cell] = [
             name,
-            numbers.cell(_at(value, sample), path(*_keys(sample, "inputs", name))),
+            numbers.at(_at(value, sample), *_keys(sample, "inputs", name)),
         ]
         if grads:
             where = path(*_keys(sample, "input_gradients", name))
@@ -365,8 +372,7 @@ def _neurons(
     for name, neuron in data["neurons"].items():
 
         def show(key: str, name: str = name, neuron: dict[str, Any] = neuron) -> str:
-            where = path(*_keys(sample, "neurons", name, key))
-            return numbers.cell(_at(neuron[key], sample), where)
+            return numbers.at(_at(neuron[key], sample), *_keys(sample, "neurons", name, key))
 
         cells: list[Cell] = [
             name,
@@ -393,7 +399,7 @@ def _outputs(data: dict[str, Any], numbers: Numbers, sample: int | None, suffix:
     for name, value in data["outputs"].items():
         cells: list[Cell] = [
             name,
-            numbers.cell(_at(value, sample), path(*_keys(sample, "outputs", name))),
+            numbers.at(_at(value, sample), *_keys(sample, "outputs", name)),
         ]
         for key, table in (("probabilities", probabilities), ("targets", targets)):
             if table:
@@ -410,7 +416,7 @@ def _loss(data: dict[str, Any], numbers: Numbers) -> Grid:
         what = "mean" if data["reduction"] == "mean" else "sum"
         formula += f", {what} over {data['batch_size']} samples"
         for i, value in enumerate(data["sample_losses"]):
-            grid.add(f"sample {i + 1}", "", numbers.cell(value, path("sample_losses", i)))
+            grid.add(f"sample {i + 1}", "", numbers.at(value, "sample_losses", i))
     grid.add(data["loss_function"], formula, numbers.cell(data["loss"], "loss"))
     return grid
 
@@ -438,13 +444,14 @@ def _params(data: dict[str, Any], numbers: Numbers, backprop: bool) -> Grid:
         for label, index in entries(name, value):
             cells: list[Cell] = [
                 label,
-                numbers.cell(pick(value, index), path("params", name, *index)),
+                numbers.at(pick(value, index), "params", name, *index),
             ]
             if backprop:
-                where = path("gradients", name, *index)
-                cells.append(numbers.cell(pick(data["gradients"][name], index), where))
+                cells.append(
+                    numbers.at(pick(data["gradients"][name], index), "gradients", name, *index)
+                )
             if updated is not None:
-                new = numbers.cell(pick(updated[name], index), path("updated", name, *index))
+                new = numbers.at(pick(updated[name], index), "updated", name, *index)
                 cells.append(f"{new} (frozen)" if name in frozen else new)
             grid.add(*cells)
     return grid
@@ -520,12 +527,12 @@ def _train(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
     for i, entry in enumerate(steps):
         cells: list[Cell] = [
             str(entry["step"]),
-            numbers.cell(entry["learning_rate"], path("steps", i, "learning_rate")),
-            numbers.cell(entry["loss"], path("steps", i, "loss")),
+            numbers.at(entry["learning_rate"], "steps", i, "learning_rate"),
+            numbers.at(entry["loss"], "steps", i, "loss"),
         ]
         for _, name, index in labels:
             value = pick(entry["params"][name], index)
-            cells.append(numbers.cell(value, path("steps", i, "params", name, *index)))
+            cells.append(numbers.at(value, "steps", i, "params", name, *index))
         grid.add(*cells)
     yield grid
     curve = loss_curve([e["loss"] for e in steps])
@@ -539,7 +546,7 @@ def _train(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
         for label, index in entries(name, value):
             grid.add(
                 label,
-                numbers.cell(pick(value, index), path("final", "params", name, *index)),
+                numbers.at(pick(value, index), "final", "params", name, *index),
                 numbers.cell(
                     pick(final["gradients"][name], index), path("final", "gradients", name, *index)
                 ),
@@ -769,7 +776,7 @@ def _gradcheck(data: dict[str, Any], numbers: Numbers) -> Iterator[Block]:
             grid.add(
                 entry["name"],
                 *(
-                    numbers.cell(entry[key], path("entries", i, key))
+                    numbers.at(entry[key], "entries", i, key)
                     for key in ("analytic", "numeric", "abs_error", "rel_error")
                 ),
                 Verdict(gradcheck_verdict(entry)),
