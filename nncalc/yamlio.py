@@ -4,8 +4,8 @@ PyYAML resolves plain scalars by YAML 1.1 rules (`1e-3` is a string, `yes`/`no`/
 booleans) and keeps the last of duplicate keys silently. Here PyYAML (with libyaml's C parser when
 installed) only parses; the data is built straight from its event stream, scalars are resolved by
 the YAML 1.2 core schema, and duplicate keys are problems. Building from events skips PyYAML's
-node tree, which on a large spec costs more than everything else together; the tree is composed
-only when an error needs a position.
+node tree, which on a large spec costs more than everything else together; positions are found
+by a second pass over the events only when an error needs one.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import BaseResolver
 
 from .errors import Problem, SpecError
 
@@ -47,7 +45,6 @@ MAX_FILE_MB = 16
 MAX_FILE_VARIABLE = "NNCALC_MAX_FILE_MB"
 
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
-_PLAIN = "tag:nncalc,2024:plain"  # a plain (unquoted, untagged) scalar in a composed node tree
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
@@ -88,38 +85,21 @@ def plain_scalar(text: str) -> object:
     return text
 
 
-class _PlainResolver(BaseResolver):
-    """Marks plain scalars instead of guessing their type the YAML 1.1 way."""
-
-    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
-        if kind is ScalarNode and implicit[0]:
-            return _PLAIN
-        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
-
-
 if getattr(yaml, "__with_libyaml__", False):
-    from yaml.cyaml import CParser  # type: ignore[attr-defined]
-
-    class _Loader(CParser, _PlainResolver):
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            _PlainResolver.__init__(self)
+    from yaml.cyaml import CParser as _Loader  # type: ignore[attr-defined]
 
     _BYTE_OFFSETS = True
 
 else:  # pragma: no cover - exercised only where libyaml is missing
-    from yaml.composer import Composer
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    class _Loader(Reader, Scanner, Parser, Composer, _PlainResolver):  # type: ignore[no-redef]
+    class _Loader(Reader, Scanner, Parser):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
-            Composer.__init__(self)
-            _PlainResolver.__init__(self)
 
     _BYTE_OFFSETS = False
 
@@ -127,62 +107,124 @@ else:  # pragma: no cover - exercised only where libyaml is missing
 class Document:
     """A parsed YAML document: its plain `data`, and positions on demand."""
 
-    __slots__ = ("_composed", "_root", "data", "problems", "source", "text")
+    __slots__ = ("_located", "_root", "data", "problems", "source", "text")
 
     def __init__(self, source: str, text: str, data: Any, problems: tuple[Problem, ...]) -> None:
         self.source = source
         self.text = text
         self.data = data
         self.problems = problems  # duplicate keys and the like: reported with the rest
-        self._root: Node | None = None
-        self._composed = False
+        self._root: _Place | None = None
+        self._located = False
 
-    def _tree(self) -> Node | None:
-        """The node tree, composed the first time a position is asked for."""
-        if not self._composed and self.data is not None:
+    def _places(self) -> _Place | None:
+        """Where everything is, found the first time a position is asked for."""
+        if not self._located and self.data is not None:
             try:
-                self._root = _Loader(self.text).get_single_node()
-            except (yaml.YAMLError, RecursionError):  # positions fall back to the top
+                self._root = _places(self.text)
+            except yaml.YAMLError:  # positions fall back to the top
                 self._root = None
-        self._composed = True
+        self._located = True
         return self._root
 
     def locate(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at `path`, or of its key when `key` is set.
 
-        A path that runs off the tree points at the deepest node it reached.
+        A path that runs off the tree points at the deepest place it reached.
         """
-        node = self._tree()
-        if node is None:
+        place = self._places()
+        if place is None:
             return (1, 1)
-        mark = node.start_mark
+        line, column = place.line, place.column
         for step in path:
-            child: Node | None = None
-            if isinstance(node, MappingNode):
-                for key_node, value_node in node.value:
-                    if _scalar_key(key_node) == step:
-                        child, mark = value_node, (key_node if key else value_node).start_mark
-                        break
-            elif (
-                isinstance(node, SequenceNode)
-                and isinstance(step, int)
-                and 0 <= step < len(node.value)
-            ):
-                child = node.value[step]
-                mark = child.start_mark
+            entries = place.entries
+            if isinstance(entries, dict):
+                found = entries.get(step)
+                if found is None:
+                    break
+                key_line, key_column, line, column, child = found
+                if key:
+                    line, column = key_line, key_column
+            elif isinstance(step, int) and 0 <= step < len(entries):
+                line, column, child = entries[step]
+            else:
+                break
             if child is None:
                 break
-            node = child
-        return (mark.line + 1, mark.column + 1)
+            place = child
+        return (line, column)
 
     def problem(self, path: KeyPath, message: str, *, key: bool = False) -> Problem:
         line, column = self.locate(path, key=key)
         return Problem(self.source, line, column, message)
 
 
-def _scalar_key(node: Node) -> object:
-    if isinstance(node, ScalarNode):
-        return plain_scalar(node.value) if node.tag == _PLAIN else node.value
+class _Place:
+    """Where a mapping or sequence starts, and where each of its entries is: a mapping's by key,
+    (key line, key column, line, column, the entry's own place); a sequence's in order,
+    (line, column, place). A scalar entry has no place of its own (None)."""
+
+    __slots__ = ("column", "entries", "line")
+
+    def __init__(self, line: int, column: int, mapping: bool) -> None:
+        self.line, self.column = line, column
+        self.entries: (
+            dict[object, tuple[int, int, int, int, _Place | None]]
+            | list[tuple[int, int, _Place | None]]
+        ) = {} if mapping else []
+
+
+def _places(text: str) -> _Place | None:
+    """The positions of a document, from a second pass over its events: about a tenth of the
+    memory of PyYAML's node tree, which an error in a large spec would otherwise compose."""
+    loader = _Loader(text)
+    stack: list[_Place] = []
+    keys: list[Any] = []  # per open mapping: _NO_KEY, or (key, line, column) awaiting its value
+    root: _Place | None = None
+    try:
+        while True:
+            event: Any = loader.get_event()
+            kind = type(event)
+            if kind is StreamEndEvent:
+                return root
+            if kind is SequenceEndEvent or kind is MappingEndEvent:
+                stack.pop()
+                keys.pop()
+                continue
+            if kind not in _NODE_EVENTS:  # the stream's and the document's start and end
+                continue
+            if root is not None and not stack:  # a second document: parse() refuses it
+                return root
+            line, column = event.start_mark.line + 1, event.start_mark.column + 1
+            place = None
+            if kind is SequenceStartEvent or kind is MappingStartEvent:
+                place = _Place(line, column, kind is MappingStartEvent)
+            if not stack:
+                root = place or _Place(line, column, False)
+            else:
+                entries = stack[-1].entries
+                if isinstance(entries, list):
+                    entries.append((line, column, place))
+                elif keys[-1] is _NO_KEY:
+                    keys[-1] = (_key_of(event), line, column)
+                else:
+                    name, key_line, key_column = keys[-1]
+                    entries.setdefault(name, (key_line, key_column, line, column, place))
+                    keys[-1] = _NO_KEY
+            if place is not None:
+                stack.append(place)
+                keys.append(_NO_KEY)
+    finally:
+        loader.dispose()
+
+
+_NODE_EVENTS = (ScalarEvent, AliasEvent, SequenceStartEvent, MappingStartEvent)
+
+
+def _key_of(event: Event) -> object:
+    """A mapping key as the data has it (a plain scalar resolved, a quoted one as written)."""
+    if isinstance(event, ScalarEvent):
+        return plain_scalar(event.value) if event.implicit[0] else event.value
     return None
 
 
