@@ -237,9 +237,16 @@ def _affine_backward(
 
 
 def _scatter_into(grad: Array, index: NDArray[np.intp], values: Array) -> None:
-    """grad[index[e]] += values[e] for every e with a param (index ≥ 0); repeats add up."""
+    """grad[index[e]] += values[e] for every e with a param (index ≥ 0); repeats add up.
+
+    Only the span of θ the indices reach is touched: a pass over all of θ per level would make a
+    deep named net's step grow with levels × params."""
     trainable = index >= 0
-    grad += np.bincount(index[trainable], weights=values[trainable], minlength=len(grad))
+    if not trainable.any():
+        return
+    index = index[trainable]
+    low, high = int(index.min()), int(index.max()) + 1
+    grad[low:high] += np.bincount(index - low, weights=values[trainable], minlength=high - low)
 
 
 def _accumulate(
