@@ -10,12 +10,35 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .engine import backprop, forward
-from .errors import Problem, SpecError
-from .results import BackpropResult, ForwardResult
-from .spec import Spec, load_spec
+if TYPE_CHECKING:
+    from .engine import backprop, forward
+    from .errors import Problem, SpecError
+    from .results import BackpropResult, ForwardResult
+    from .spec import Spec, load_spec
+
+# Loaded on first use, so a command that needs no engine (init, schema) does not start one.
+_LAZY = {
+    "backprop": "engine",
+    "forward": "engine",
+    "Problem": "errors",
+    "SpecError": "errors",
+    "BackpropResult": "results",
+    "ForwardResult": "results",
+    "Spec": "spec",
+    "load_spec": "spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nncalc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def explain(

@@ -215,12 +215,12 @@ def forward(
 def _choice(spec: Any, name: str | None, hyper: dict[str, float]) -> Any:
     """The optimizer of a run: --optimizer (or the spec's) with the options' hyper-parameters
     over the spec's; hyper-parameters that optimizer does not have are bad usage."""
-    from . import optim
-    from .spec import OptimizerChoice
-
     base = spec.optimizer
     if name is None and base is None and not hyper:
         return None
+    from . import optim
+    from .spec import OptimizerChoice
+
     chosen = name or (base.name if base is not None else "sgd")
     merged = dict(base.hyper) if base is not None and base.name == chosen else {}
     merged.update(hyper)

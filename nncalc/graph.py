@@ -16,7 +16,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from .emit import check_new, write_new
 from .errors import Problem, SpecError
 from .render.numbers import fmt
 from .spec import Spec
@@ -393,6 +392,8 @@ def check_target(path: str, *, force: bool) -> None:
         raise SpecError(
             [Problem(path, 0, 0, f"--render writes {allowed} files; name one of those")]
         )
+    from .emit import check_new  # only for --render: emit brings fractions and tempfile
+
     check_new(path, force=force)
     if shutil.which("dot") is None:
         raise SpecError([Problem(path, 0, 0, NOT_INSTALLED)])
@@ -425,4 +426,6 @@ def render_file(dot: str, path: str, *, force: bool) -> None:
         raise SpecError(
             [Problem(path, 0, 0, f"Graphviz's dot failed (exit {done.returncode}){reason}")]
         )
+    from .emit import write_new
+
     write_new(path, done.stdout, force=force)

@@ -433,11 +433,11 @@ class _Validator:
         return lr
 
     def _optimizer(self, root: dict[Any, Any]) -> OptimizerChoice | None:
-        from . import optim
-
         raw = root.get("optimizer")
         if raw is None:
             return None
+        from . import optim  # a spec without an optimizer never loads them
+
         path: KeyPath = ("optimizer",)
         fields: dict[Any, Any] = {}
         if isinstance(raw, dict):
@@ -488,8 +488,6 @@ class _Validator:
         params: Mapping[str, float | Array],
         optimizer: OptimizerChoice | None,
     ) -> OptimizerState | None:
-        from . import optim
-
         raw = (
             self.mapping(("state",), root["state"], "the optimizer's state")
             if root.get("state") is not None
@@ -497,6 +495,8 @@ class _Validator:
         )
         if raw is None:
             return None
+        from . import optim
+
         keeps = (
             optim.OPTIMIZERS[optimizer.name].buffers
             if optimizer is not None

@@ -79,7 +79,7 @@ def run(
     theta = net.theta.copy()
     samples = spec.batch_size
     size = samples if batch_size is None else min(batch_size, samples)
-    rng = np.random.default_rng(seed)
+    rng = None  # numpy.random takes tens of milliseconds to import: only for mini-batches
     order = np.arange(samples)
     position = samples  # start a new epoch at the first step
     trace: list[dict[str, Any]] = []
@@ -89,6 +89,7 @@ def run(
             chosen = order
         else:
             if position + size > samples:
+                rng = rng or np.random.default_rng(seed)
                 order = rng.permutation(samples)
                 position = 0
             chosen = order[position : position + size]
