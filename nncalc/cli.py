@@ -4,6 +4,8 @@ Exit codes: 0 success; 1 reserved for a failed check; 2 bad input or usage, repo
 FILE:LINE:COLUMN: message; 70 an internal error (a bug), one line unless --debug.
 """
 
+from __future__ import annotations
+
 import math
 import os
 import shutil
