@@ -426,7 +426,9 @@ def train(
         int | None,
         typer.Option("--batch-size", "-b", min=1, help="Samples per step (default: all of them)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the mini-batch shuffling.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the mini-batch shuffling.")
+    ] = 0,
     until_loss: Annotated[
         float | None, typer.Option("--until-loss", help="Stop once the loss is at most this.")
     ] = None,

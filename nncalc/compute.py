@@ -90,17 +90,13 @@ def result_data(
     if command != "forward" and choice is not None and not _plain_sgd(choice):
         if explain or mode.exact or mode.decimals is not None:
             what = "derivations" if explain else "exact and exam arithmetic"
-            raise SpecError(
-                [
-                    Problem(
-                        spec.source,
-                        0,
-                        0,
-                        f"{what} work plain SGD steps; the optimizer {choice.name} is not "
-                        "supported there; remove the spec's optimizer, or use plain backprop",
-                    )
-                ]
+            message = (
+                f"{what} work plain SGD steps; the optimizer {choice.name} is not supported "
+                "there; remove the spec's optimizer, or use plain backprop"
             )
+            if spec.optimizer is None or choice.name != spec.optimizer.name:  # --optimizer
+                raise SpecError([Problem("<command line>", 0, 0, message)])
+            raise SpecError([spec.problem(("optimizer",), message)])
         stepped, section = _optimizer_step(spec, engine.backprop(spec, lr), choice)
         data = dataclasses.replace(stepped, notation=mode.notation).to_data()
         # A frozen param's m̂ and v̂ are nan on purpose (it takes no step): null, no warning.
@@ -111,17 +107,12 @@ def result_data(
         return data
     if command != "forward" and spec.state is not None and spec.state.buffers:
         name = (choice or OptimizerChoice("sgd", {})).name
-        raise SpecError(
-            [
-                Problem(
-                    spec.source,
-                    0,
-                    0,
-                    f"the state has buffers ({', '.join(spec.state.buffers)}), which {name} "
-                    "does not keep; name the optimizer they belong to",
-                )
-            ]
+        first = next(iter(spec.state.buffers))
+        message = (
+            f"the state has buffers ({', '.join(spec.state.buffers)}), which {name} does not "
+            "keep; name the optimizer they belong to"
         )
+        raise SpecError([spec.problem(("state", first), message)])
     if not mode.exact and mode.decimals is None:
         result: ForwardResult = (
             engine.forward(spec) if command == "forward" else engine.backprop(spec, lr)
@@ -209,17 +200,11 @@ def state_of(spec: Spec, net: Any, opt: Any) -> Any:
     buffers: dict[str, np.ndarray[Any, Any]] = {}
     for name, values in spec.state.buffers.items():
         if name not in opt.buffers:
-            raise SpecError(
-                [
-                    Problem(
-                        spec.source,
-                        0,
-                        0,
-                        f"the state has a buffer '{name}', which {opt.name} does not keep "
-                        f"(it keeps {', '.join(opt.buffers) or 'none'})",
-                    )
-                ]
+            message = (
+                f"the state has a buffer '{name}', which {opt.name} does not keep "
+                f"(it keeps {', '.join(opt.buffers) or 'none'})"
             )
+            raise SpecError([spec.problem(("state", name), message)])
         flat = np.zeros_like(net.theta)
         for slot in net.slots:
             flat[slot.offset : slot.offset + slot.size] = np.ravel(values[slot.name])
@@ -237,17 +222,11 @@ def check_data(
     from .marking import check
 
     if spec.optimizer is not None and not _plain_sgd(spec.optimizer):
-        raise SpecError(
-            [
-                Problem(
-                    spec.source,
-                    0,
-                    0,
-                    f"check works plain SGD steps; the spec's optimizer {spec.optimizer.name} is "
-                    "not supported there (remove 'optimizer' to check the gradients)",
-                )
-            ]
+        message = (
+            f"check works plain SGD steps; the spec's optimizer {spec.optimizer.name} is not "
+            "supported there (remove 'optimizer' to check the gradients)"
         )
+        raise SpecError([spec.problem(("optimizer",), message)])
     data = result_data(spec, "backprop", mode, lr)
     hand = Hand(spec, mode.arithmetic(spec))
     judged, summary = check(spec, answers, hand=hand, notation=mode.notation, lr=lr)

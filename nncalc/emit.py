@@ -49,8 +49,8 @@ def number(value: float | Fraction) -> str:
         if q != 1:
             return f'"{value}"'
         value = float(value) if abs(value.numerator) < 2**53 else value
-        if isinstance(value, Fraction):
-            return f'"{value}"'
+        if isinstance(value, Fraction):  # an integer a float cannot hold: "p/1" reads exactly
+            return f'"{value.numerator}/{value.denominator}"'
     return exact(float(value))
 
 
@@ -82,7 +82,22 @@ def emit(
     """The YAML text of `spec` with `params` in place of its own param values; with the
     "optimizer" section of a step's data, its optimizer and the state after the step too, so
     the next step continues it. `learning_rate`, when given, is the rate the step used (a
-    --lr over the spec's), so the next step uses it too."""
+    --lr over the spec's), so the next step uses it too.
+
+    A param that is not finite (a step that overflowed) cannot be written: a spec holds finite
+    numbers only. That is a SpecError at the param's place in the spec."""
+    overflowed = [p for p in spec.params if not _finite(params[p])]
+    if overflowed:
+        raise SpecError(
+            [
+                spec.problem(
+                    _place(spec, p),
+                    f"the step takes {p} to a value that is not finite, which a spec cannot "
+                    "hold; no spec is written (a smaller learning rate may help)",
+                )
+                for p in overflowed
+            ]
+        )
 
     def given(value: float) -> str:  # a number as the spec wrote it: a "p/q" stays one
         return number(spec.fractions.get(value, value))
@@ -127,6 +142,20 @@ def emit(
     if optimizer is not None:
         lines += _optimizer_lines(spec, optimizer)
     return "\n".join(lines) + "\n"
+
+
+def _finite(value: Any) -> bool:
+    if value is None:
+        return False
+    return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+
+
+def _place(spec: Spec, param: str) -> tuple[str | int, ...]:
+    """Where the spec gives `param`: under params (named form), or its layer's weights or bias."""
+    for k, layer in enumerate(spec.layers):
+        if param in (layer.weight, layer.bias):
+            return ("layers", k, "weights" if param == layer.weight else "bias")
+    return ("params", param)
 
 
 def _optimizer_lines(spec: Spec, section: Mapping[str, Any]) -> list[str]:

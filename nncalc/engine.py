@@ -292,4 +292,5 @@ def loss_per_sample(loss: Loss, yhat: Array, targets: Array | None) -> Array:
 
 
 def reduce_losses(sample_losses: Array, reduction: str) -> float:
-    return float(sample_losses.mean() if reduction == "mean" else sample_losses.sum())
+    with np.errstate(all="ignore"):  # +inf and −inf samples give nan, reported by name
+        return float(sample_losses.mean() if reduction == "mean" else sample_losses.sum())

@@ -18,9 +18,16 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        if self.line <= 0:
-            return f"{self.source}: {self.message}"
-        return f"{self.source}:{self.line}:{self.column}: {self.message}"
+        where = self.source if self.line <= 0 else f"{self.source}:{self.line}:{self.column}"
+        return _printable(f"{where}: {self.message}")
+
+
+def _printable(text: str) -> str:
+    """One line of visible text: a control character quoted from the file (a carriage return,
+    a terminal escape) is written as its escape, so it can neither split nor recolour the line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class SpecError(Exception):

@@ -537,12 +537,25 @@ def explore(
     return {
         "command": "activations",
         "activations": entries,
-        "at": _at(activations, points, warnings) if points else None,
+        "at": _unsigned_zeros(_at(activations, points, warnings)) if points else None,
         "depth": None
         if depth is None
-        else _depth(activations, points or DEFAULT_DEPTH_POINTS, depth, weight, warnings),
+        else _unsigned_zeros(
+            _depth(activations, points or DEFAULT_DEPTH_POINTS, depth, weight, warnings)
+        ),
         "warnings": list(dict.fromkeys(warnings)),
     }
+
+
+def _unsigned_zeros(value: Any) -> Any:
+    """−0.0 as 0.0 throughout, as every command's data has it (relu′(−2)·(−1) is −0.0)."""
+    if isinstance(value, float):
+        return value + 0.0
+    if isinstance(value, dict):
+        return {k: _unsigned_zeros(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsigned_zeros(v) for v in value]
+    return value
 
 
 # --- curves -------------------------------------------------------------------------------------

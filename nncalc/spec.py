@@ -106,6 +106,9 @@ class Spec:
     fractions: Mapping[float, Fraction] = field(default_factory=dict)
     optimizer: OptimizerChoice | None = None
     state: OptimizerState | None = None
+    # The parsed file, to locate problems only a later stage can see (an optimizer a mode
+    # refuses, say); None for a spec built in code.
+    document: Document | None = field(default=None, repr=False)
 
     @property
     def neuron_names(self) -> tuple[str, ...]:
@@ -116,6 +119,12 @@ class Spec:
     @property
     def batch_size(self) -> int:
         return int(self.inputs.shape[0])
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        """A problem with the spec's value at `path`, at its place in the file when known."""
+        if self.document is None:
+            return Problem(self.source, 0, 0, message)
+        return self.document.problem(path, f"{_where(path)}{message}")
 
 
 def load_spec(path_or_text: str | Path, *, source: str | None = None, exact: bool = False) -> Spec:
@@ -223,7 +232,11 @@ class _Validator:
             self.error(path, f"'{text}' divides by zero")
             return None
         exact = Fraction(numerator, denominator)
-        value = float(exact)
+        try:
+            value = float(exact)
+        except OverflowError:
+            self.error(path, f"'{_shortened(text)}' is too large for a float (beyond ±1.8e308)")
+            return None
         self.fractions[value] = exact
         return value
 
@@ -382,6 +395,7 @@ class _Validator:
             fractions=self.fractions,
             optimizer=optimizer,
             state=state,
+            document=self.doc,
         )
 
     def _loss(self, root: dict[Any, Any]) -> losses.Loss | None:
@@ -1204,6 +1218,11 @@ def _where(path: KeyPath) -> str:
 def _count(n: int, word: str, plural: str = "") -> str:
     """'1 neuron', '2 neurons'."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _shortened(text: str, keep: int = 24) -> str:
+    """A long number in a message: its start, '…', and how many characters it has."""
+    return text if len(text) <= keep else f"{text[:keep]}… ({len(text)} characters)"
 
 
 def _article(noun: str) -> str:

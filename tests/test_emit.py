@@ -181,3 +181,21 @@ def test_output_dash_is_standard_output(
     assert not (tmp_path / "-").exists()
     without = [a.format(spec=spec) for a in args if a not in ("-o", "-")]
     assert result.stdout == runner.invoke(app, without).stdout
+
+
+def test_an_exact_integer_beyond_a_float_is_written_so_it_reads_back() -> None:
+    """2⁵³ + 1 has no float: it is written "9007199254740993/1", which a spec reads exactly (it
+    was written "9007199254740993", text where a number belongs, found by fuzzing)."""
+    from fractions import Fraction
+
+    from nncalc.emit import number
+
+    assert number(Fraction(2**53 + 1)) == '"9007199254740993/1"'
+    assert number(Fraction(-(2**53) - 1, 4)) == '"-9007199254740993/4"'
+    assert number(Fraction(2**52)) == "4503599627370496"
+    spec = nncalc.load_spec(
+        'inputs: {x1: "9007199254740993/1"}\nparams: {w: 1}\n'
+        "neurons: {o: {from: {x1: w}, activation: identity}}\ntarget: {o: 0}\n",
+        exact=True,
+    )
+    assert spec.fractions[spec.inputs[0, 0]] == 2**53 + 1
