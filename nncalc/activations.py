@@ -124,7 +124,9 @@ class Sigmoid(Activation):
         return _sigmoid(a)
 
     def derivative(self, a: Array, z: Array) -> Array:
-        return z * (1.0 - z)
+        # z·(1 − z) loses digits as z nears 1 (half by a ≈ 18, all once z rounds to 1 at a ≈ 37)
+        e = np.exp(-np.abs(a))
+        return e / np.square(1.0 + e)
 
 
 class Tanh(Activation):
@@ -136,7 +138,9 @@ class Tanh(Activation):
         return np.tanh(a)
 
     def derivative(self, a: Array, z: Array) -> Array:
-        return 1.0 - z * z
+        # 1 − z² loses digits as z nears ±1 (all once it rounds to ±1 at |a| ≈ 19); sech² keeps them
+        e = np.square(np.exp(-np.abs(a)))  # e^(−2|a|), without −2|a| overflowing
+        return 4.0 * e / np.square(1.0 + e)
 
 
 class Sign(Activation):
@@ -202,11 +206,11 @@ class SiLU(Activation):
     derivative_formula = "σ(a)·(1 + a·(1 − σ(a)))"
 
     def value(self, a: Array) -> Array:
-        return a * _sigmoid(a)
+        return _times(a, _sigmoid(a))
 
     def derivative(self, a: Array, z: Array) -> Array:
         s = _sigmoid(a)
-        return s * (1.0 + a * (1.0 - s))
+        return _times(1.0 + _times(a, 1.0 - s), s)
 
 
 class GELU(Activation):
@@ -217,10 +221,12 @@ class GELU(Activation):
     derivative_formula = "Φ(a) + a·φ(a),  φ(a) = e^(−a²/2)/√(2π)"
 
     def value(self, a: Array) -> Array:
-        return a * _normal_cdf(a)
+        return _times(a, _normal_cdf(a))
 
     def derivative(self, a: Array, z: Array) -> Array:
-        return _normal_cdf(a) + a * np.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+        with np.errstate(over="ignore"):  # a² beyond the float range is inf, and e^−inf is 0
+            density = np.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+        return _normal_cdf(a) + _times(a, density)
 
 
 class Softmax(Activation):
@@ -232,7 +238,9 @@ class Softmax(Activation):
     elementwise = False
 
     def value(self, a: Array) -> Array:
-        shifted = a - a.max(axis=1, keepdims=True)
+        # a shift beyond −1.8e308 is −inf, whose e^ is 0; an infinite a gives nan, reported later
+        with np.errstate(over="ignore", invalid="ignore"):
+            shifted = a - a.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
@@ -249,13 +257,22 @@ def _sigmoid(a: Array) -> Array:
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+def _times(a: Array, factor: Array) -> Array:
+    """a·factor, 0 where the factor has vanished: an a that overflowed to ±inf stands for a
+    huge finite number, whose product with a vanished factor (e^−a underflowed) is 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(factor == 0, 0.0, a * factor)
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def _normal_cdf(a: Array) -> Array:
-    # numpy has no vectorised erf; math.erf per element is exact to double precision.
-    erf: Array = _erf(a / math.sqrt(2.0))
-    return 0.5 * (1.0 + erf)
+    """Φ(a) = ½·erfc(−a/√2): 1 + erf(a/√2) would cancel every digit for a ≲ −8.
+
+    numpy has no vectorised erfc; math.erfc per element is exact to double precision."""
+    erfc: Array = _erfc(-a / math.sqrt(2.0))
+    return 0.5 * erfc
 
 
 REGISTRY: dict[str, type[Activation]] = {

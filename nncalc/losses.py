@@ -2,6 +2,11 @@
 
 Arrays are (batch, outputs): ŷ the network's outputs, y the targets. `value` gives one loss per
 sample; the engine combines samples by the spec's reduction (mean or sum).
+
+The cross-entropies take no clamps: every probability in (0, 1) gets its exact logarithm and
+gradient, a term whose target weight is 0 counts 0 even at ln 0 (0·ln 0 = 0), and only a
+probability of exactly 0 (or 1, for the second term of binary_cross_entropy) under a nonzero
+weight gives an infinite loss and gradient, which the results report by name.
 """
 
 from __future__ import annotations
@@ -14,9 +19,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Array = NDArray[np.float64]
-
-LOG_FLOOR = -100.0  # ln of a probability is clamped here, as torch's binary_cross_entropy does
-PROB_EPS = 1e-12  # gradient denominators are kept at least this large, as torch's are
 
 
 class Loss:
@@ -43,7 +45,8 @@ class HalfSquaredError(Loss):
     gradient_formula = "−(y − ŷ)"
 
     def value(self, yhat: Array, y: Array) -> Array:
-        return 0.5 * np.square(y - yhat).sum(axis=1)  # type: ignore[no-any-return]
+        half = 0.5 * (y - yhat)  # halved before squaring: ½d² is finite up to d ≈ 1.9e154
+        return (half * (y - yhat)).sum(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
         return yhat - y
@@ -72,7 +75,7 @@ class MeanSquaredError(Loss):
         return np.square(y - yhat).mean(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
-        scaled: Array = 2.0 * (yhat - y) / yhat.shape[1]
+        scaled: Array = (yhat - y) / yhat.shape[1] * 2.0  # doubled last: 2(ŷ − y) may overflow
         return scaled
 
 
@@ -97,13 +100,18 @@ class BinaryCrossEntropy(Loss):
     gradient_formula = "(ŷ − y) / (n·ŷ(1 − ŷ))"
 
     def value(self, yhat: Array, y: Array) -> Array:
-        log_p = np.maximum(np.log(yhat), LOG_FLOOR)
-        log_q = np.maximum(np.log1p(-yhat), LOG_FLOOR)
-        return -(y * log_p + (1.0 - y) * log_q).mean(axis=1)  # type: ignore[no-any-return]
+        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = −inf is meant
+            terms = _weighted(y, np.log(yhat)) + _weighted(1.0 - y, np.log1p(-yhat))
+        return -terms.mean(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
-        scale: Array = np.maximum(yhat * (1.0 - yhat), PROB_EPS) * yhat.shape[1]
-        return (yhat - y) / scale
+        n = yhat.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (yhat - y) / (yhat * (1.0 - yhat) * n)
+            # at ŷ = 0 or 1 that is 0/0 or c/0: take the limit term by term, −y/ŷ + (1 − y)/(1 − ŷ)
+            edge = (_weighted(1.0 - y, 1.0 / (1.0 - yhat)) - _weighted(y, 1.0 / yhat)) / n
+        chosen: Array = np.where((yhat == 0) | (yhat == 1), edge, slope)
+        return chosen
 
 
 class CrossEntropy(Loss):
@@ -113,12 +121,12 @@ class CrossEntropy(Loss):
     gradient_formula = "−y / ŷ"
 
     def value(self, yhat: Array, y: Array) -> Array:
-        log_p = np.maximum(np.log(yhat), LOG_FLOOR)
-        return -(np.where(y == 0, 0.0, y * log_p)).sum(axis=1)  # type: ignore[no-any-return]
+        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = −inf is meant
+            return -_weighted(y, np.log(yhat)).sum(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
-        floor: Array = np.maximum(yhat, PROB_EPS)
-        return -y / floor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -_weighted(y, 1.0 / yhat)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -128,7 +136,11 @@ class SoftmaxCrossEntropy(Loss):
     applies_softmax = True
 
     def value(self, yhat: Array, y: Array) -> Array:
-        return (y * (_logsumexp(yhat) - yhat)).sum(axis=1)  # type: ignore[no-any-return]
+        # −ln p = lse − ŷ (log-sum-exp): exact where p itself underflows to 0. Beyond the float
+        # range it is inf, which counts only under a nonzero target weight.
+        with np.errstate(over="ignore"):
+            surprise = _logsumexp(yhat) - yhat
+        return _weighted(y, surprise).sum(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
         mass: Array = y.sum(axis=1, keepdims=True)
@@ -151,14 +163,27 @@ class Output(Loss):
         return np.ones_like(yhat)
 
 
+def _weighted(weight: Array, values: Array) -> Array:
+    """weight·values, with 0·±∞ = 0 (0·ln 0 = 0); 0·nan stays nan (a log outside its domain)."""
+    with np.errstate(invalid="ignore"):
+        return np.where((weight == 0) & np.isinf(values), 0.0, weight * values)
+
+
+def _shifted(s: Array) -> Array:
+    """s − max(s) per sample. A difference beyond −1.8e308 is −inf, whose e^ is exactly 0; an
+    infinite logit (a pre-activation that overflowed) gives nan, reported by name downstream."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return s - s.max(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
 def _logsumexp(s: Array) -> Array:
     top = s.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(s - top).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
+    return top + np.log(np.exp(_shifted(s)).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
 
 
 def probabilities(logits: Array) -> Array:
     """softmax over each sample's outputs, computed without overflow."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e = np.exp(_shifted(logits))
     return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
