@@ -100,9 +100,9 @@ def result_data(
         stepped, section = _optimizer_step(spec, engine.backprop(spec, lr), choice)
         data = dataclasses.replace(stepped, notation=mode.notation).to_data()
         # A frozen param's m̂ and v̂ are nan on purpose (it takes no step): null, no warning.
-        report = section.pop("report")
+        section["report"] = _nan_as_null(section["report"])  # an infinite m̂ is still named
         plain = finish_data({"optimizer": section}, [])
-        data["optimizer"] = plain["optimizer"] | {"report": _nan_as_null(report)}
+        data["optimizer"] = plain["optimizer"]
         data["warnings"] += plain["warnings"]
         return data
     if command != "forward" and spec.state is not None and spec.state.buffers:

@@ -116,7 +116,8 @@ class ForwardResult:
     def _range_warnings(self) -> list[str]:
         if not self.spec.loss.expects_probabilities:
             return []
-        bad = np.argwhere(~((self.yhat >= 0) & (self.yhat <= 1)))
+        with np.errstate(invalid="ignore"):  # a nan output is named as non-finite elsewhere
+            bad = np.argwhere(~((self.yhat >= 0) & (self.yhat <= 1)))
         if not len(bad):
             return []
         sample, i = (int(x) for x in bad[0])
@@ -298,6 +299,7 @@ def finish_data(
     warnings). With `fractions` (exact and exam arithmetic), a Fraction becomes its float, and
     with `exact` its "p/q" is kept under "exact"."""
     bad: list[str] = []
+    long: list[str] = []
     written: dict[str, str] = {}
     rational: tuple[type, ...] = ()  # isinstance(x, ()) is False: no Fractions in float data
     if fractions or exact:
@@ -308,7 +310,10 @@ def finish_data(
     def clean(value: Any, path: str) -> Any:
         if isinstance(value, rational):
             if exact:
-                written[path] = str(value)
+                try:
+                    written[path] = str(value)
+                except ValueError:  # more digits than Python writes (4300): the float stays
+                    long.append(path)
             value = to_float(value)
         if isinstance(value, float):
             if math.isfinite(value):
@@ -329,6 +334,11 @@ def finish_data(
     if exact:
         cleaned["exact"] = written
     cleaned["warnings"] = [*warnings, *_collapse(bad)]
+    if long:
+        cleaned["warnings"].append(
+            f"{long[0]}{f' and {len(long) - 1} more' if len(long) > 1 else ''}: the exact "
+            "fraction has more than 4300 digits, so only its float is given"
+        )
     return cleaned
 
 

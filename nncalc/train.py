@@ -181,8 +181,6 @@ def _noise(spec: Spec, net: Any, theta: Array) -> dict[str, Any]:
     per_sample = np.stack(
         [_loss_and_gradient(spec, net, theta, np.array([s]))[1] for s in range(spec.batch_size)]
     )
-    std = per_sample.std(axis=0)
-    return {
-        "std": params_data(net.params(std)),
-        "mean": params_data(net.params(per_sample.mean(axis=0))),
-    }
+    with np.errstate(all="ignore"):  # infinite gradients: nan spreads, named as non-finite
+        std, mean = per_sample.std(axis=0), per_sample.mean(axis=0)
+    return {"std": params_data(net.params(std)), "mean": params_data(net.params(mean))}
