@@ -937,7 +937,8 @@ class _NamedBody(_Body):
                 v.warn(("params", name), f"param '{name}' is used by no neuron")
 
     def _check_acyclic(self) -> None:
-        sources = {n: [s for s in ss if s in self.raw_neurons] for n, ss in self.sources.items()}
+        # Only edges between neurons that were read: one refused for its name has no sources.
+        sources = {n: [s for s in ss if s in self.sources] for n, ss in self.sources.items()}
         state: dict[str, int] = {}  # 1 = on the current path, 2 = done
         for start in sources:
             if state.get(start):
