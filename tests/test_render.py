@@ -69,7 +69,16 @@ def _every_kind_of_data() -> list[dict[str, object]]:
     homework = nncalc.load_spec(root / "homework.yaml")
     out.append(nncalc.explain(homework))
     out.append(nncalc.check(homework, str(root / "homework-answers.yaml")))
-    return out
+    out.append(nncalc.explain(homework, decimals=2))
+    from nncalc import explore, gradcheck, train
+    from nncalc.activations import REGISTRY
+
+    classifier = nncalc.load_spec(root / "softmax-classifier.yaml")
+    out.append(train.run(classifier, 5, 0.1, batch_size=2, noise=True)[0])
+    out.append(gradcheck.gradcheck(homework))
+    activations = [cls() for cls in REGISTRY.values()]
+    out.append(explore.explore(activations, [-1.0, 0.0, 2.0], 3, 2.0, sketch=True))
+    return [d for d in out if d]
 
 
 @pytest.mark.parametrize(
@@ -113,3 +122,33 @@ def test_long_grid_with_wide_characters_and_odd_names() -> None:
             console.print(table_format._table(grid))
         outputs.append(out.getvalue())
     assert outputs[0] == outputs[1]
+
+
+def test_output_to_a_file_is_rich_byte_for_byte_without_rich() -> None:
+    """Not a terminal: every block drawn without rich, exactly as rich draws it."""
+    from nncalc.render import table_format
+
+    for data in _every_kind_of_data():
+        drawn = list(table_format.blocks(data, Options()))
+        plain = table_format._plain(drawn)
+        assert plain is not None, data["command"]
+        assert plain == table_format._with_rich(drawn, Options()), data["command"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["T", "A title exactly as wide as", "A title wider than its narrow table is"],
+)
+@pytest.mark.parametrize("cells", [("a", "1"), ("名前", "-2.5"), ("long name here", "0")])
+def test_a_grid_without_rich_matches_rich(title: str, cells: tuple[str, str]) -> None:
+    """A title wider than its table runs on (rich wraps nothing in a file), wide characters
+    count two cells."""
+    from nncalc.render import table_format
+    from nncalc.render.view import Column, Grid
+
+    grid = Grid(title, (Column("name"), Column("value", numeric=True)), [cells, ("b", "22")])
+    lines = table_format._plain_grid(grid)
+    assert lines is not None
+    assert "\n".join(line.rstrip() for line in lines) + "\n" == table_format._with_rich(
+        [grid], Options()
+    )
