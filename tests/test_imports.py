@@ -19,8 +19,10 @@ HOMEWORK = ROOT / "examples" / "homework.yaml"
 # Runs the console-script entry point with the given arguments, then reports (on the last line of
 # stderr, after whatever nncalc wrote there) its exit code and the rich modules it loaded.
 DRIVER = """\
-import json, sys
+import json, os, sys
 sys.argv = ["nncalc", *sys.argv[1:]]
+if os.environ.get("FAKE_TTY"):  # as if standard output were a terminal
+    sys.stdout.isatty = lambda: True
 from nncalc.cli import main
 code = 0
 try:
@@ -63,11 +65,22 @@ def test_json_path_does_not_import_rich(command: str) -> None:
     assert "rich.console" not in report["rich"]
 
 
-def test_table_path_imports_rich_table() -> None:
-    """The check above can fail: the same driver sees rich when the table is drawn."""
+def test_table_path_to_a_pipe_does_not_import_rich() -> None:
+    """Not a terminal: the table is laid out without rich (tests/test_render.py holds it equal
+    to rich's)."""
     stdout, report = drive("backprop", str(HOMEWORK))
     assert report["code"] == 0
     assert stdout.startswith("2-3-1 ReLU network (homework) — backprop")
+    assert report["rich"] == []
+
+
+def test_a_table_on_a_terminal_imports_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks above can fail: on a terminal (colour, folding) rich draws the table."""
+    monkeypatch.setenv("FAKE_TTY", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    stdout, report = drive("backprop", str(HOMEWORK))
+    assert report["code"] == 0
+    assert "2-3-1 ReLU network (homework)" in stdout
     assert "rich.table" in report["rich"]
     assert "rich.console" in report["rich"]
 

@@ -152,3 +152,16 @@ def test_a_grid_without_rich_matches_rich(title: str, cells: tuple[str, str]) ->
     assert "\n".join(line.rstrip() for line in lines) + "\n" == table_format._with_rich(
         [grid], Options()
     )
+
+
+def test_the_characters_taken_as_one_cell_wide_are_one_cell_wide_to_rich() -> None:
+    from rich.cells import cell_len
+
+    from nncalc.render.table_format import NARROW_RANGES, _width
+
+    for low, high in NARROW_RANGES:
+        for code in range(low, high):
+            if chr(code).isprintable():
+                assert cell_len(chr(code)) == 1, hex(code)
+    assert _width("∂L/∂w₁ ↳ ─ ŷ") == 12
+    assert _width("名前") == 4

@@ -226,8 +226,24 @@ def _derivations(block: Derivations) -> Iterable[RenderableType]:
 
 def _width(text: str) -> int:
     """Terminal cells, as rich counts them (a CJK character takes two)."""
-    if text.isascii():
+    if text.isascii() or not text.translate(_NARROW):
         return len(text)
     from rich.cells import cell_len
 
     return cell_len(text)
+
+
+# Characters one cell wide (Latin, Greek, punctuation, sub- and superscripts, arrows,
+# mathematical operators, box drawing): the text of a table is almost all of them, and knowing
+# it spares importing rich to measure. A test checks each against rich's own table.
+NARROW_RANGES = (
+    (0x20, 0x7F),
+    (0xA0, 0x300),
+    (0x370, 0x400),
+    (0x2010, 0x2028),
+    (0x2030, 0x205F),
+    (0x2070, 0x20D0),
+    (0x2100, 0x2300),
+    (0x2500, 0x25FD),
+)
+_NARROW = dict.fromkeys((c for low, high in NARROW_RANGES for c in range(low, high)), None)
