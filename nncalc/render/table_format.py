@@ -245,5 +245,7 @@ NARROW_RANGES = (
     (0x2070, 0x20D0),
     (0x2100, 0x2300),
     (0x2500, 0x25FD),
+    (0x2301, 0x2302),  # ⌁, a kink in a gradient check
+    (0x2713, 0x2719),  # ✓ ✗ of checked answers
 )
 _NARROW = dict.fromkeys((c for low, high in NARROW_RANGES for c in range(low, high)), None)
