@@ -103,18 +103,28 @@ def _plain(drawn: list[Block]) -> str | None:
 
 def _plain_grid(grid: Grid) -> list[str] | None:
     """A grid in rich's SIMPLE_HEAD layout: title, a blank edge, header, rule, rows, blank edge."""
+    layout = _layout(grid)
+    if layout is None:
+        return None
+    widths, head, body = layout
+    rule = " " + "─" * (sum(widths) + 3 * (len(widths) - 1)) + " "
+    # soft wrap: a title wider than its table runs on, as rich prints it to a file
+    return [grid.title, "", head, rule, *body, ""]
+
+
+def _layout(grid: Grid) -> tuple[list[int], str, list[str]] | None:
+    """(column widths, header line, row lines) of `grid` as rich lays it out when nothing has
+    to fold: one space at each edge, three between columns. None when a cell breaks a line."""
     headers = [column.header for column in grid.columns]
     columns = list(zip(*([_cell(cell) for cell in row] for row in grid.rows), strict=True))
-    if not columns:
-        columns = [() for _ in headers]
-    narrow = [all(map(str.isascii, texts)) for texts in columns]
+    columns = columns or [() for _ in headers]
+    if any("\n" in text for texts in columns for text in texts):
+        return None
+    narrow = [all(map(str.isascii, texts)) for texts in columns]  # one cell per character
     widths = [
         max(_width(header), *map(len if ascii else _width, texts), 0)
         for header, texts, ascii in zip(headers, columns, narrow, strict=True)
     ]
-    inner = sum(widths) + 3 * (len(widths) - 1)
-    if any("\n" in t for texts in columns for t in texts):
-        return None
     numeric = [column.numeric for column in grid.columns]
     rows = [
         _justify(texts, width, right=right, ascii=ascii)
@@ -124,9 +134,11 @@ def _plain_grid(grid: Grid) -> list[str] | None:
         _justify((h,), w, right=r, ascii=h.isascii())[0]
         for h, w, r in zip(headers, widths, numeric, strict=True)
     ]
-    body = [" " + "   ".join(cells) + " " for cells in zip(*rows, strict=True)]
-    # soft wrap: a title wider than its table runs on, as rich prints it to a file
-    return [grid.title, "", " " + "   ".join(head) + " ", " " + "─" * inner + " ", *body, ""]
+    return (
+        widths,
+        " " + "   ".join(head) + " ",
+        [" " + "   ".join(cells) + " " for cells in zip(*rows, strict=True)],
+    )
 
 
 def _draw(block: Block) -> Iterable[RenderableType]:
@@ -165,28 +177,18 @@ def _table(grid: Grid) -> Table:
 
 
 def _print_long(console: Console, grid: Grid) -> bool:
-    """Print `grid` as rich would when no cell has to fold; False (nothing printed) otherwise."""
-    columns = list(zip(*([_cell(cell) for cell in row] for row in grid.rows), strict=True))
-    narrow = [all(map(str.isascii, texts)) for texts in columns]  # one cell per character
-    widths = [
-        max(_width(column.header), *map(len if ascii else _width, texts))
-        for column, texts, ascii in zip(grid.columns, columns, narrow, strict=True)
-    ]
-    if sum(widths) + 3 * len(widths) - 1 > console.width or any(
-        "\n" in text for texts in columns for text in texts
-    ):
+    """Print `grid` as rich would when no cell has to fold; False (nothing printed) otherwise.
+    Its title and header go through rich, for their style on a terminal."""
+    layout = _layout(grid)
+    if layout is None or sum(layout[0]) + 3 * len(layout[0]) - 1 > console.width:
         return False
+    widths, _, body = layout
     head = _table(Grid(grid.title, grid.columns, []))
     for column, width in zip(head.columns, widths, strict=True):
         column.width = width
     with console.capture() as capture:
         console.print(head)
     *top, edge = capture.get().split("\n")[:-1]  # the last line is the table's blank bottom edge
-    justified = [
-        _justify(texts, width, right=column.numeric, ascii=ascii)
-        for texts, width, column, ascii in zip(columns, widths, grid.columns, narrow, strict=True)
-    ]
-    body = (" " + "   ".join(cells) + " " for cells in zip(*justified, strict=True))
     console.file.write("\n".join((*top, *body, edge)) + "\n")
     return True
 
