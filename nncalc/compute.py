@@ -71,7 +71,14 @@ def worked(spec: Spec, mode: Mode, lr: float | None) -> tuple[Hand, Trace]:
     from .hand import Hand
 
     hand = Hand(spec, mode.arithmetic(spec))
-    return hand, hand.backprop(lr)
+    try:
+        return hand, hand.backprop(lr)
+    except OverflowError:  # a fraction past ±1.8e308 met a float (a log, an inf) it must join
+        message = (
+            "exact and exam arithmetic reach a number beyond the float range (±1.8e308) where "
+            "it meets a value computed in floats; drop --exact or --round for this spec"
+        )
+        raise SpecError([Problem(spec.source, 0, 0, message)]) from None
 
 
 def result_data(
