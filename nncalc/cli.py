@@ -109,6 +109,11 @@ LrOpt = Annotated[
 ]
 
 
+class Dtype(StrEnum):  # engine.DTYPES, named here so the command line need not load numpy
+    float64 = "float64"
+    float32 = "float32"
+
+
 class NotationName(StrEnum):
     seed = "seed"
     nielsen = "nielsen"
@@ -456,14 +461,13 @@ def train(
         ),
     ] = None,
     dtype: Annotated[
-        str,
+        Dtype,
         typer.Option(
             "--dtype",
-            autocompletion=_completer(lambda: ("float64", "float32")),
-            metavar="float64|float32",
+            case_sensitive=False,
             help="The float type computed in: float32 halves the memory of a large net.",
         ),
-    ] = "float64",
+    ] = Dtype.float64,
     emit_spec: EmitSpecOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -486,8 +490,6 @@ def train(
         )
     if trace not in (None, "params"):
         raise typer.BadParameter("the only trace is 'params'", param_hint="--trace")
-    if dtype not in ("float64", "float32"):
-        raise typer.BadParameter("must be float64 or float32", param_hint="--dtype")
     if not (math.isfinite(gamma) and gamma > 0) or not (math.isfinite(min_lr) and min_lr >= 0):
         raise typer.BadParameter("--gamma must be > 0 and --min-lr ≥ 0")
     if until_loss is not None and not math.isfinite(until_loss):
@@ -540,7 +542,7 @@ def train(
                 trace_params=trace == "params",
                 noise=noise,
                 on_step=progress.advance if progress else None,
-                dtype=dtype,
+                dtype=dtype.value,
             )
         finally:
             if progress:

@@ -72,7 +72,7 @@ def test_train_dtype_option() -> None:
     assert "computed in float32" in table
     bad = runner.invoke(app, [*args, "--dtype", "float16"])
     assert bad.exit_code == 2
-    assert "float64 or float32" in bad.stderr
+    assert "'float64', 'float32'" in bad.stderr  # the allowed values, named
 
 
 def test_an_unknown_dtype_is_refused() -> None:
