@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pytest
+from test_cli import strict_json  # JSON with no NaN or Infinity tokens
 from typer.testing import CliRunner, Result
 
 import nncalc
@@ -135,16 +136,6 @@ def close(actual: float, expected: Decimal, rel: float = REL) -> bool:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"not strict JSON: {name}")
-
-
-def strict_json(text: str) -> dict[str, Any]:
-    data = json.loads(text, parse_constant=_reject_constant)
-    assert isinstance(data, dict)
-    return data
 
 
 def write(folder: Path, text: str) -> str:

@@ -4,13 +4,13 @@ gradient fails, and every format shows the result."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pytest
+from test_cli import strict_json  # JSON with no NaN or Infinity tokens
 from test_formats import compile_latex  # compiles with pdflatex, stops at the first error
 from typer.testing import CliRunner, Result
 
@@ -63,16 +63,6 @@ runner = CliRunner()
 
 def invoke(*args: str) -> Result:
     return runner.invoke(app, ["gradcheck", *args])
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"not strict JSON: {name}")
-
-
-def strict_json(text: str) -> dict[str, Any]:
-    data = json.loads(text, parse_constant=_reject_constant)
-    assert isinstance(data, dict)
-    return data
 
 
 def write(folder: Path, text: str) -> str:
