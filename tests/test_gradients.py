@@ -35,7 +35,13 @@ H = 1e-6  # finite-difference step
 KINK_MARGIN = 1e-3  # skip examples with a pre-activation (or mae residual) this close to a kink
 FD_REL, FD_ABS = 1e-5, 1e-6  # finite differences against the analytic gradient
 
-FD_SETTINGS = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# filter_too_much: a step unit's 0-or-1 output under mae often sits on the loss's kink (ŷ = y),
+# which check_against_finite_differences skips; some seeds skip most of what they draw.
+FD_SETTINGS = settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 PROPERTY_SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
