@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def forward(spec: Spec, *, dtype: str = "float64") -> ForwardResult:
     with np.errstate(all="ignore"):
         pre, post = forward_pass(net, net.theta, net.cast(spec.inputs))
         yhat = gather_outputs(net, post)
-        sample_losses = loss_per_sample(spec.loss, yhat, targets)
+        sample_losses = loss_per_sample(net, spec.loss, pre, yhat, targets)
     return ForwardResult(
         spec=spec,
         network=net,
@@ -85,9 +85,10 @@ def backprop(
     first = forward(spec, dtype=dtype)
     net, theta = first.network, first.theta
     with np.errstate(all="ignore"):
-        dL_dyhat = output_gradient(spec.loss, first.yhat, net.cast(spec.targets), spec.reduction)
+        targets = net.cast(spec.targets)
+        dL_dout = output_gradient(net, spec.loss, first.pre, first.yhat, targets, spec.reduction)
         deltas, grad, dL_dx = backward_pass(
-            net, theta, first.pre, first.post, dL_dyhat, input_gradients=input_gradients
+            net, theta, first.pre, first.post, dL_dout, input_gradients=input_gradients
         )
         updated = None if rate is None else sgd_step(theta, grad, rate, net.trainable)
         after = None
@@ -163,28 +164,49 @@ def gather_outputs(net: Network, post: tuple[Array, ...]) -> Array:
     return np.stack([post[level][:, unit] for level, unit in net.outputs], axis=1)
 
 
+def link_of(net: Network, loss: Loss) -> str | None:
+    """The outputs' function when the loss is computed through it from their pre-activations
+    (a loss on probabilities of sigmoid or softmax outputs), else None."""
+    link = net.output_link
+    return link if link in loss.through else None
+
+
+def _output_pre(net: Network, pre: tuple[Array, ...]) -> Array:
+    """The outputs' pre-activations: (batch, outputs) in the spec's output order."""
+    if net.outputs_are_last_level:
+        return pre[-1]
+    return np.stack([pre[level - 1][:, unit] for level, unit in net.outputs], axis=1)
+
+
 def backward_pass(
     net: Network,
     theta: Array,
     pre: tuple[Array, ...],
     post: tuple[Array, ...],
-    dL_dyhat: Array,
+    dL_dout: OutputGradient,
     *,
     input_gradients: bool = True,
 ) -> tuple[tuple[Array, ...], Array, Array | None]:
-    """(δ per level, ∂L/∂θ, ∂L/∂inputs or None) from ∂L/∂ŷ."""
+    """(δ per level, ∂L/∂θ, ∂L/∂inputs or None) from the loss's gradient at the outputs."""
     depth = len(net.levels)
     dL_dz: list[Array | None] = [None] * (depth + 1)
+    dL_da: list[Array | None] = [None] * (depth + 1)  # the loss's own share of δ, if `through`
+    into = dL_da if dL_dout.through else dL_dz
     if net.outputs_are_last_level:
-        dL_dz[depth] = dL_dyhat
+        into[depth] = dL_dout.values
     else:
         for i, (level, unit) in enumerate(net.outputs):
-            _accumulate(dL_dz, level, post[level].shape, unit, dL_dyhat[:, i])
+            _accumulate(into, level, post[level].shape, unit, dL_dout.values[:, i])
     grad = np.zeros_like(theta)
     deltas: list[Array] = [np.empty(0)] * depth
     for k in range(depth, 0, -1):
-        a, z, g = pre[k - 1], post[k], dL_dz[k]
-        delta = np.zeros_like(a) if g is None else _delta(net.levels[k - 1], a, z, g)
+        a, z, g, direct = pre[k - 1], post[k], dL_dz[k], dL_da[k]
+        if g is not None:
+            delta = _delta(net.levels[k - 1], a, z, g)
+            if direct is not None:
+                delta += direct
+        else:
+            delta = np.zeros_like(a) if direct is None else direct
         deltas[k - 1] = delta
         _affine_backward(net.levels[k - 1].affine, theta, post, delta, grad, dL_dz, input_gradients)
     return tuple(deltas), grad, dL_dz[0] if input_gradients else None
@@ -268,27 +290,53 @@ def sgd_step(theta: Array, grad: Array, lr: float, trainable: NDArray[np.bool_])
     return updated
 
 
-def output_gradient(loss: Loss, yhat: Array, targets: Array | None, reduction: str) -> Array:
-    """∂L/∂ŷ of the batch loss: each sample's, times 1/N under a mean over N samples."""
-    dL_dyhat = loss.gradient(yhat, targets if targets is not None else np.zeros_like(yhat))
-    dL_dyhat = dL_dyhat.astype(yhat.dtype, copy=False)
+class OutputGradient(NamedTuple):
+    """The batch loss's gradient at the outputs, (batch, outputs): ∂L/∂ŷ, or ∂L/∂a of the
+    outputs' pre-activations when the loss is computed `through` their function."""
+
+    values: Array
+    through: bool
+
+
+def output_gradient(
+    net: Network,
+    loss: Loss,
+    pre: tuple[Array, ...],
+    yhat: Array,
+    targets: Array | None,
+    reduction: str,
+) -> OutputGradient:
+    """Each sample's gradient at the outputs, times 1/N under a mean over N samples."""
+    y = targets if targets is not None else np.zeros_like(yhat)
+    link = link_of(net, loss)
+    if link is None:
+        values = loss.gradient(yhat, y)
+    else:
+        values = loss.gradient_through(link, _output_pre(net, pre), y)
+    values = values.astype(yhat.dtype, copy=False)
     if reduction == "mean" and len(yhat) > 1:
-        dL_dyhat /= len(yhat)
-    return dL_dyhat
+        values /= len(yhat)
+    return OutputGradient(values, link is not None)
 
 
 def loss_at(spec: Spec, net: Network, theta: Array) -> float:
     """The loss over all of the spec's samples with params θ (a forward pass, no gradient)."""
     with np.errstate(all="ignore"):
-        _, post = forward_pass(net, theta, net.cast(spec.inputs))
-        return reduce_losses(
-            loss_per_sample(spec.loss, gather_outputs(net, post), net.cast(spec.targets)),
-            spec.reduction,
-        )
+        pre, post = forward_pass(net, theta, net.cast(spec.inputs))
+        yhat = gather_outputs(net, post)
+        sample_losses = loss_per_sample(net, spec.loss, pre, yhat, net.cast(spec.targets))
+        return reduce_losses(sample_losses, spec.reduction)
 
 
-def loss_per_sample(loss: Loss, yhat: Array, targets: Array | None) -> Array:
-    return loss.value(yhat, targets if targets is not None else np.zeros_like(yhat))
+def loss_per_sample(
+    net: Network, loss: Loss, pre: tuple[Array, ...], yhat: Array, targets: Array | None
+) -> Array:
+    """Each sample's loss; through the outputs' function where there is one (see link_of)."""
+    y = targets if targets is not None else np.zeros_like(yhat)
+    link = link_of(net, loss)
+    if link is None:
+        return loss.value(yhat, y)
+    return loss.value_through(link, _output_pre(net, pre), y)
 
 
 def reduce_losses(sample_losses: Array, reduction: str) -> float:

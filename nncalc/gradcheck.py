@@ -186,7 +186,7 @@ class _Probe:
             pre, post = engine.forward_pass(net, theta, inputs)
             yhat = engine.gather_outputs(net, post)
             loss = engine.reduce_losses(
-                engine.loss_per_sample(spec.loss, yhat, spec.targets), spec.reduction
+                engine.loss_per_sample(net, spec.loss, pre, yhat, spec.targets), spec.reduction
             )
             sides = [
                 np.stack([np.sign(pre[k][:, units] - c) for c in activation.kinks])

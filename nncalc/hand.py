@@ -250,6 +250,8 @@ class Trace:
     dL_dz: list[list[list[Num]]] = field(default_factory=list)
     delta: list[list[list[Num]]] = field(default_factory=list)
     dL_dyhat: list[list[Num]] = field(default_factory=list)  # [sample][output]
+    # [sample][output]: ∂L/∂a of the outputs, when the loss is computed through their function
+    dL_da: list[list[Num]] | None = None
     yhat: list[list[Num]] = field(default_factory=list)
     sample_losses: list[Num] = field(default_factory=list)
     loss: Num = 0
@@ -274,6 +276,13 @@ class Hand:
             for level in self.net.levels
         ]
         self.frozen = ~self.net.trainable
+        # In floats the loss on probabilities of sigmoid or softmax outputs is computed from
+        # their pre-activations, as the engine does (where ŷ rounds to 1, ∂L/∂ŷ·σ′(a) is inf·0
+        # but δ = σ(a) − y is not). Only where the outputs feed nothing else: their δ is then the
+        # loss's alone.
+        link = engine.link_of(self.net, spec.loss)
+        feeds = {e.source for level in self.units for unit in level for e in unit.edges}
+        self.link = None if feeds.intersection(self.net.outputs) else link
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -341,15 +350,28 @@ class Hand:
             trace.slope.append(slope)
             trace.yhat.append([post[k][j] for k, j in self.net.outputs])
         targets = spec.targets
+        through = self.link is not None and a.mode == "float" and rules is CORRECT and not over
+        if through:
+            trace.dL_da = []
         for s, yhat in enumerate(trace.yhat):
             y = [a.number(t) for t in targets[s].tolist()] if targets is not None else None
             value, grad = self._loss(yhat, y)
+            if trace.dL_da is not None:
+                value, dL_da = self._loss_through(trace.pre[s], y)
+                batch_factor = a.one / spec.batch_size if spec.reduction == "mean" else a.one
+                trace.dL_da.append([settle(g * batch_factor) for g in dL_da])
             value = over.get(("sample_loss", s), settle(value * rules.loss_factor))
             trace.sample_losses.append(value)
             scale = rules.loss_factor * rules.gradient_factor
             if spec.reduction == "mean" and spec.batch_size > 1:
                 scale = scale / a.number(spec.batch_size)
             trace.dL_dyhat.append([settle(g * scale) for g in grad])
+            if trace.dL_da is not None and self.link == "sigmoid":
+                # ∂L/∂ŷ = (∂L/∂a)/σ′(a): the same number, kept where 1 − ŷ has rounded away
+                for i, (k, j) in enumerate(self.net.outputs):
+                    derivative = trace.slope[s][k - 1][j]
+                    if derivative:
+                        trace.dL_dyhat[s][i] = trace.dL_da[s][i] / derivative
         total = sum(trace.sample_losses, a.zero)
         if spec.reduction == "mean":
             total = total / a.number(spec.batch_size)
@@ -394,6 +416,16 @@ class Hand:
         # Not rounded here: the caller rounds once, after any factor.
         return a.from_float(value, settle=False), [a.from_float(g, settle=False) for g in grad]
 
+    def _loss_through(self, pre: list[list[Num]], y: list[Num] | None) -> tuple[Num, list[Num]]:
+        """One sample's loss and ∂L/∂a of the outputs, from their pre-activations (floats)."""
+        assert self.link is not None and y is not None  # losses on probabilities have targets
+        a_out = np.array([[to_float(pre[k - 1][j]) for k, j in self.net.outputs]])
+        target = np.array([[to_float(v) for v in y]])
+        loss, arith = self.spec.loss, self.arith
+        value = float(loss.value_through(self.link, a_out, target)[0])
+        dL_da = loss.gradient_through(self.link, a_out, target)[0].tolist()
+        return arith.from_float(value, settle=False), [arith.from_float(g) for g in dL_da]
+
     # --- backward -------------------------------------------------------------------------
 
     def _backward(self, trace: Trace, rules: Rules, over: Mapping[Quantity, Num]) -> None:
@@ -417,6 +449,10 @@ class Hand:
                     over.get(("delta", (k, j), s), d)
                     for j, d in enumerate(self._deltas(trace, s, k, dL_dz[s][k]))
                 ]
+                if trace.dL_da is not None:  # the outputs feed nothing else: δ is the loss's
+                    for i, (level, j) in enumerate(net.outputs):
+                        if level == k:
+                            deltas[s][k - 1][j] = trace.dL_da[s][i]
             for j, unit in enumerate(units):
                 for e in unit.edges:
                     if isinstance(e.weight, int):

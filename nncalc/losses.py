@@ -7,6 +7,11 @@ The cross-entropies take no clamps: every probability in (0, 1) gets its exact l
 gradient, a term whose target weight is 0 counts 0 even at ln 0 (0·ln 0 = 0), and only a
 probability of exactly 0 (or 1, for the second term of binary_cross_entropy) under a nonzero
 weight gives an infinite loss and gradient, which the results report by name.
+
+When the outputs are sigmoid units, or one softmax layer, a loss on probabilities is computed
+from the outputs' pre-activations a instead (`through`, as torch's BCEWithLogitsLoss and
+cross_entropy do): −ln σ(a) = softplus(−a) and ∂L/∂a = σ(a) − y keep every digit where ŷ itself
+has rounded to 1 (from a ≈ 37 on) or has lost digits of 1 − ŷ on the way (from a ≈ 15).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+from .activations import _sigmoid
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -30,11 +37,22 @@ class Loss:
     expects_probabilities: ClassVar[bool] = False  # outputs must lie in [0, 1]
     kinks: ClassVar[str] = ""  # where ∂L/∂ŷ is a convention
     rational: ClassVar[bool] = False  # polynomial or piecewise linear (for --exact)
+    # Output functions ("sigmoid", "softmax") the loss can be computed through, from the
+    # pre-activations: see value_through and gradient_through.
+    through: ClassVar[frozenset[str]] = frozenset()
 
     def value(self, yhat: Array, y: Array) -> Array:
         raise NotImplementedError
 
     def gradient(self, yhat: Array, y: Array) -> Array:
+        raise NotImplementedError
+
+    def value_through(self, link: str, a: Array, y: Array) -> Array:
+        """value(link(a), y), computed from the pre-activations a without losing digits."""
+        raise NotImplementedError
+
+    def gradient_through(self, link: str, a: Array, y: Array) -> Array:
+        """∂L/∂a of value_through: the outputs' δ, for link in `through`."""
         raise NotImplementedError
 
 
@@ -113,6 +131,19 @@ class BinaryCrossEntropy(Loss):
         chosen: Array = np.where((yhat == 0) | (yhat == 1), edge, slope)
         return chosen
 
+    through = frozenset({"sigmoid"})
+
+    def value_through(self, link: str, a: Array, y: Array) -> Array:
+        # −ln σ(a) = softplus(−a) and −ln(1 − σ(a)) = −ln σ(−a) = softplus(a)
+        terms = _weighted(y, np.logaddexp(0.0, -a)) + _weighted(1.0 - y, np.logaddexp(0.0, a))
+        return terms.mean(axis=1)  # type: ignore[no-any-return]
+
+    def gradient_through(self, link: str, a: Array, y: Array) -> Array:
+        # σ(a) − y, written as (1 − y) − σ(−a) for a ≥ 0: exact where σ(a) has rounded to 1
+        with np.errstate(invalid="ignore"):
+            residual = np.where(a >= 0, (1.0 - y) - _sigmoid(-a), _sigmoid(a) - y)
+        return residual / a.shape[1]  # type: ignore[no-any-return]
+
 
 class CrossEntropy(Loss):
     name = "cross_entropy"
@@ -127,6 +158,18 @@ class CrossEntropy(Loss):
     def gradient(self, yhat: Array, y: Array) -> Array:
         with np.errstate(divide="ignore", invalid="ignore"):
             return -_weighted(y, 1.0 / yhat)
+
+    through = frozenset({"sigmoid", "softmax"})
+
+    def value_through(self, link: str, a: Array, y: Array) -> Array:
+        if link == "softmax":  # −ln p = lse − a
+            return SoftmaxCrossEntropy().value(a, y)
+        return _weighted(y, np.logaddexp(0.0, -a)).sum(axis=1)  # type: ignore[no-any-return]
+
+    def gradient_through(self, link: str, a: Array, y: Array) -> Array:
+        if link == "softmax":
+            return SoftmaxCrossEntropy().gradient(a, y)
+        return -y * _sigmoid(-a)  # −y(1 − σ(a))
 
 
 class SoftmaxCrossEntropy(Loss):

@@ -116,6 +116,26 @@ class Network:
         return self.outputs == tuple((last, j) for j in range(len(self.levels[-1].names)))
 
     @cached_property
+    def output_link(self) -> str | None:
+        """The function that makes every output from its pre-activation, where there is one:
+        "sigmoid" (every output is a sigmoid unit) or "softmax" (the outputs are the last level,
+        one softmax over all of it); otherwise None."""
+        last = self.levels[-1].groups
+        if self.outputs_are_last_level and len(last) == 1 and last[0][0].name == "softmax":
+            return "softmax"
+        if all(self.activation_at(level, unit).name == "sigmoid" for level, unit in self.outputs):
+            return "sigmoid"
+        return None
+
+    def activation_at(self, level: int, unit: int) -> Activation:
+        """The activation of a unit, its level counted from 1."""
+        return next(
+            act
+            for act, units in self.levels[level - 1].groups
+            if unit in range(units.start, units.stop)
+        )
+
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         """θ index → label: w1, or W1[1,2] / b1[2] for layered elements (1-based, as in
         tables and answers)."""

@@ -168,10 +168,10 @@ def _loss_and_gradient(
         pre, post = engine.forward_pass(net, theta, inputs)
         yhat = engine.gather_outputs(net, post)
         loss = engine.reduce_losses(
-            engine.loss_per_sample(spec.loss, yhat, targets), spec.reduction
+            engine.loss_per_sample(net, spec.loss, pre, yhat, targets), spec.reduction
         )
-        dL_dyhat = engine.output_gradient(spec.loss, yhat, targets, spec.reduction)
-        _, grad, _ = engine.backward_pass(net, theta, pre, post, dL_dyhat, input_gradients=False)
+        dL_dout = engine.output_gradient(net, spec.loss, pre, yhat, targets, spec.reduction)
+        _, grad, _ = engine.backward_pass(net, theta, pre, post, dL_dout, input_gradients=False)
     return loss, grad
 
 

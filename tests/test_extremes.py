@@ -412,6 +412,13 @@ SATURATED = [
     ("sigmoid", "binary_cross_entropy", 1.0, -700.0, 1.0),  # L = 700, ∂L/∂w = −1
     ("sigmoid", "binary_cross_entropy", 2.0, -15.0, 0.75),
     ("sigmoid", "cross_entropy", 1.0, -40.0, 1.0),  # −ln σ(−40) = 40, ∂L/∂w = σ(−40) − 1
+    # ŷ near 1: 1 − ŷ has lost digits by a = 15 and is 0 from a ≈ 37; from the logit it has not
+    ("sigmoid", "binary_cross_entropy", 1.0, 30.0, 1.0),  # L = ln(1 + e^−30) = 9.3576e-14
+    ("sigmoid", "binary_cross_entropy", 1.0, 30.0, 0.0),  # L = 30 + ln(1 + e^−30)
+    ("sigmoid", "binary_cross_entropy", 2.0, 20.0, 0.25),
+    ("sigmoid", "binary_cross_entropy", 1.0, 40.0, 0.0),  # L = 40, ∂L/∂w = σ(40) = 1
+    ("sigmoid", "binary_cross_entropy", 1.0, 700.0, 0.0),  # L = 700, ∂L/∂w = 1
+    ("sigmoid", "cross_entropy", 1.0, 40.0, 1.0),  # L = ln(1 + e^−40), ∂L/∂w = −σ(−40)
     ("softplus", "half_squared_error", 1.0, -40.0, 0.0),
 ]
 
@@ -430,13 +437,17 @@ def d_loss(name: str, p: Decimal, y: Decimal | None) -> Decimal:
     return d_ce(p, y)
 
 
-def test_bce_of_a_sigmoid_rounded_to_one_keeps_its_gradient() -> None:
-    # a = 40, y = 1: ∂L/∂a = σ(40) − 1 = −e^−40/(1 + e^−40) ≈ −4.248354255291589e-18, carried by
-    # ∂L/∂ŷ = −1 at ŷ = 1 (the limit) times σ′(40). (L = −ln σ(40) = 4.2e-18 itself is 0 here:
-    # ŷ rounds to 1, and only a loss computed from the logit could keep it.)
+def test_bce_of_a_sigmoid_rounded_to_one_keeps_its_loss_and_gradient() -> None:
+    # a = 40, y = 1: ŷ = σ(40) rounds to 1, but L = −ln σ(40) = ln(1 + e^−40) = e^−40 − e^−80/2 + …
+    # and ∂L/∂a = σ(40) − 1 = −e^−40/(1 + e^−40) are both e^−40 ≈ 4.248354255291589e-18 to 17
+    # digits, computed from the logit (ln ŷ would give 0).
     result = nncalc.backprop(nncalc.load_spec(one_neuron(1.0, 40.0, "sigmoid", "bce", 1.0)))
     assert float(result.gradients["w"]) == pytest.approx(-math.exp(-40), rel=1e-15)
-    assert result.loss == 0.0
+    assert result.loss == pytest.approx(math.exp(-40), rel=1e-15)
+    # y = 0 the other way: ŷ = 1 in floats made −ln(1 − ŷ) infinite; L = softplus(40) = 40 + e^−40
+    # and ∂L/∂a = σ(40) = 1 − e^−40, which round to 40 and 1
+    result = nncalc.backprop(nncalc.load_spec(one_neuron(1.0, 40.0, "sigmoid", "bce", 0.0)))
+    assert (result.loss, float(result.gradients["w"])) == (40.0, 1.0)
 
 
 @pytest.mark.parametrize(("activation", "loss", "x", "w", "y"), SATURATED)
@@ -456,6 +467,65 @@ def test_saturated_gradients_match_central_differences(
         assert close(float(result.gradients["w"]), by_w), (result.gradients["w"], by_w)
         assert close(float(result.input_gradient[0, 0]), by_x), (result.input_gradient, by_x)
     assert not result.to_data()["warnings"]
+
+
+# o1 = σ(x·w1) is an output and feeds o2 = σ(o1·w2): a1 = 20 with target 0, a2 ≈ −30 with
+# target 1, binary cross-entropy over both. o1's δ is the loss's own σ(a1) − y1 (halved: two
+# outputs) plus σ′(a1)·w2·δ2; through 1 − ŷ1 rounded it would have lost 7 of its digits.
+CHAINED_OUTPUTS = """\
+inputs: {x: 1}
+params: {w1: 20, w2: -30}
+neurons:
+  o1: {from: {x: w1}, activation: sigmoid}
+  o2: {from: {o1: w2}, activation: sigmoid}
+outputs: [o1, o2]
+target: {o1: 0, o2: 1}
+loss: binary_cross_entropy
+"""
+
+
+def test_an_output_that_feeds_another_keeps_every_digit() -> None:
+    result = nncalc.backprop(nncalc.load_spec(CHAINED_OUTPUTS))
+    sigmoid = WITNESS["sigmoid"]
+
+    def loss(w1: Decimal, w2: Decimal) -> Decimal:
+        o1 = sigmoid(w1)
+        return (d_bce(o1, Decimal(0)) + d_bce(sigmoid(o1 * w2), Decimal(1))) / 2
+
+    with localcontext() as ctx:
+        ctx.prec = PREC
+        w1, w2 = Decimal(20), Decimal(-30)
+        assert close(result.loss, loss(w1, w2))
+        assert close(float(result.gradients["w1"]), slope(lambda v: loss(v, w2), w1))
+        assert close(float(result.gradients["w2"]), slope(lambda v: loss(w1, v), w2))
+
+
+# Two samples, x = 1 and 2, one sigmoid output with w = 15 (a = 15 and 30), targets 0 and 1, the
+# mean: L = ½[softplus(15) + softplus(−30)], each sample's δ = (σ(a) − y)/2.
+BATCH_OF_SIGMOIDS = json.dumps(
+    {
+        "layers": [{"weights": [[15.0]], "activation": "sigmoid"}],
+        "data": [{"inputs": [1.0], "target": [0.0]}, {"inputs": [2.0], "target": [1.0]}],
+        "loss": "binary_cross_entropy",
+    }
+)
+
+
+def test_a_batch_of_saturated_sigmoids_under_the_mean() -> None:
+    result = nncalc.backprop(nncalc.load_spec(BATCH_OF_SIGMOIDS))
+    sigmoid = WITNESS["sigmoid"]
+
+    def loss(w: Decimal) -> Decimal:
+        return (d_bce(sigmoid(w), Decimal(0)) + d_bce(sigmoid(2 * w), Decimal(1))) / 2
+
+    with localcontext() as ctx:
+        ctx.prec = PREC
+        w = Decimal(15)
+        assert close(result.loss, loss(w))
+        assert close(float(result.gradients["W1"][0, 0]), slope(loss, w))
+        half = Decimal(1) / 2
+        assert close(float(result.deltas[0][0, 0]), sigmoid(w) * half)
+        assert close(float(result.deltas[0][1, 0]), (sigmoid(2 * w) - 1) * half)
 
 
 CHAIN = """\
@@ -529,8 +599,10 @@ neurons:
 target: {o: 1}
 """
 
-# ŷ = σ(40) rounds to 1 with target 0: −ln(1 − ŷ) = −ln 0 is infinite in floats
+# ŷ = σ(40) rounds to 1 with target 0: −ln(1 − ŷ) = −ln 0 in floats, 40 from the logit
 BCE_WRONG_WAY = one_neuron(1.0, 40.0, "sigmoid", "binary_cross_entropy", 0.0)
+# an identity output of exactly 1 with target 0: −ln(1 − 1) is truly infinite
+BCE_OF_ONE = one_neuron(1.0, 1.0, "identity", "binary_cross_entropy", 0.0)
 
 
 def softmax_layer(logits: list[float], activation: str, loss: str, target: list[float]) -> str:
@@ -561,7 +633,8 @@ def test_an_overflowed_pre_activation_is_named_and_nothing_after_it(tmp_path: Pa
     assert data["neurons"]["o"]["delta"] == -1.0
 
 
-# softmax of 1000, 0, −1000 gives p₃ = 0 exactly, and the target is class 3: −ln 0
+# softmax of 1000, 0, −1000 gives p₃ = 0 exactly, and the target is class 3: −ln p₃ = 2000
+# from the logits (ln 0 = −inf from p₃)
 SOFTMAX_ZERO = softmax_layer([1000.0, 0.0, -1000.0], "softmax", "cross_entropy", [0, 0, 1])
 
 BATCH = json.dumps(
@@ -579,8 +652,7 @@ NAMED = {
         {"neurons.o.pre_activation", "outputs.o", "loss", "gradients.w", "loss_after"},
     ),
     "inf_times_zero": (INF_TIMES_ZERO, {"neurons.h.pre_activation", "gradients.w2"}),
-    "bce_wrong_way": (BCE_WRONG_WAY, {"loss", "neurons.o.delta", "gradients.w"}),
-    "softmax_zero": (SOFTMAX_ZERO, {"loss", "neurons.o3.delta"}),
+    "bce_of_one": (BCE_OF_ONE, {"loss", "neurons.o.delta", "gradients.w"}),
     "batch": (BATCH, {"neurons.o.pre_activation[0]", "neurons.o.pre_activation[1]", "loss"}),
 }
 
@@ -654,6 +726,10 @@ def test_a_batch_names_a_gradient_once_not_per_sample(tmp_path: Path) -> None:
             softmax_layer([1000.0, 0.0, -1000.0], "identity", "softmax_cross_entropy", [0, 0, 1]),
             2000.0,
         ),
+        # the same as a softmax layer under cross_entropy, though p₃ = 0 in floats
+        (SOFTMAX_ZERO, 2000.0),
+        # a sigmoid output rounded to 1 with target 0: L = softplus(40) = 40
+        (BCE_WRONG_WAY, 40.0),
     ],
 )
 def test_huge_logits_give_finite_losses_and_no_warning(
@@ -668,9 +744,7 @@ def test_huge_logits_give_finite_losses_and_no_warning(
 
 def test_the_train_trace_stops_on_a_non_finite_loss_and_says_so(tmp_path: Path) -> None:
     result = clean_exit(
-        invoke(
-            "train", write(tmp_path, BCE_WRONG_WAY), "--steps", "3", "--lr", "0.1", "-f", "json"
-        ),
+        invoke("train", write(tmp_path, BCE_OF_ONE), "--steps", "3", "--lr", "0.1", "-f", "json"),
         (1,),
     )
     data = strict_json(result.stdout)
@@ -693,6 +767,7 @@ EXTREME_SPECS = {
     "overflow": OVERFLOW,
     "inf_times_zero": INF_TIMES_ZERO,
     "bce_wrong_way": BCE_WRONG_WAY,
+    "bce_of_one": BCE_OF_ONE,
     "bce_exactly_zero": one_neuron(1.0, -800.0, "sigmoid", "binary_cross_entropy", 1.0),
     "tiny": one_neuron(1e-300, -1e-300, "sigmoid", "binary_cross_entropy", 1.0),
     "subnormal": one_neuron(5e-324, 1.7e308, "tanh", "mse", -1.0),
@@ -847,11 +922,20 @@ def test_adam_with_an_infinite_gradient_is_strict_json(tmp_path: Path) -> None:
     assert "optimizer.report.m_hat.w" in named
 
 
-def test_derivations_agree_with_the_tables_at_saturation(tmp_path: Path) -> None:
-    path = write(tmp_path, one_neuron(1.0, 40.0, "sigmoid", "half_squared_error", 0.0))
+@pytest.mark.parametrize("loss", ["half_squared_error", "binary_cross_entropy"])
+def test_derivations_agree_with_the_tables_at_saturation(tmp_path: Path, loss: str) -> None:
+    path = write(tmp_path, one_neuron(1.0, 40.0, "sigmoid", loss, 0.0))
     data = strict_json(clean_exit(invoke("backprop", path, "--explain", "-f", "json")).stdout)
     delta = next(s for s in data["explanation"]["sections"] if s["kind"] == "delta")
     assert data["neurons"]["o"]["delta"] in delta["equations"][0]["numbers"]
+    assert data["warnings"] == []
+    if loss == "binary_cross_entropy":
+        # δ = σ(40) − 0 = 1 (rounded), and ∂L/∂ŷ = 1/(1 − σ(40)) = 1 + e^40, shown as δ/σ′(40)
+        assert data["neurons"]["o"]["delta"] == 1.0
+        assert None not in delta["equations"][0]["numbers"]
+        assert 1 + math.exp(40) in [
+            pytest.approx(n, rel=1e-13) for n in delta["equations"][0]["numbers"]
+        ]
 
 
 def test_exam_arithmetic_beyond_the_float_range_is_a_clear_refusal(tmp_path: Path) -> None:
