@@ -278,11 +278,8 @@ class Hand:
         self.frozen = ~self.net.trainable
         # In floats the loss on probabilities of sigmoid or softmax outputs is computed from
         # their pre-activations, as the engine does (where ŷ rounds to 1, ∂L/∂ŷ·σ′(a) is inf·0
-        # but δ = σ(a) − y is not). Only where the outputs feed nothing else: their δ is then the
-        # loss's alone.
-        link = engine.link_of(self.net, spec.loss)
-        feeds = {e.source for level in self.units for unit in level for e in unit.edges}
-        self.link = None if feeds.intersection(self.net.outputs) else link
+        # but δ = σ(a) − y is not).
+        self.link = engine.link_of(self.net, spec.loss)
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -435,9 +432,10 @@ class Hand:
         theta = trace.theta
         grad: list[Num] = [a.zero] * len(theta)
         dL_dz = [[[a.zero] * len(level) for level in trace.post[s]] for s in range(batch)]
-        for s in range(batch):
-            for i, (k, j) in enumerate(net.outputs):
-                dL_dz[s][k][j] += trace.dL_dyhat[s][i]
+        # Through the outputs' function the loss gives its share of δ itself (trace.dL_da), and
+        # ∂L/∂ŷ joins ∂L/∂z only as written down, once every δ is known.
+        if trace.dL_da is None:
+            self._add_outputs(dL_dz, trace.dL_dyhat)
         deltas: list[list[list[Num]]] = [
             [[a.zero] * len(units) for units in self.units] for _ in range(batch)
         ]
@@ -449,10 +447,10 @@ class Hand:
                     over.get(("delta", (k, j), s), d)
                     for j, d in enumerate(self._deltas(trace, s, k, dL_dz[s][k]))
                 ]
-                if trace.dL_da is not None:  # the outputs feed nothing else: δ is the loss's
+                if trace.dL_da is not None:
                     for i, (level, j) in enumerate(net.outputs):
                         if level == k:
-                            deltas[s][k - 1][j] = trace.dL_da[s][i]
+                            deltas[s][k - 1][j] = settle(deltas[s][k - 1][j] + trace.dL_da[s][i])
             for j, unit in enumerate(units):
                 for e in unit.edges:
                     if isinstance(e.weight, int):
@@ -469,9 +467,17 @@ class Hand:
                         w = rules.update(w, settle(grad[e.weight]), lr)
                     for s in range(batch):
                         dL_dz[s][e.source[0]][e.source[1]] += w * deltas[s][k - 1][j]
+        if trace.dL_da is not None:
+            self._add_outputs(dL_dz, trace.dL_dyhat)
         trace.dL_dz = [[[settle(v) for v in level] for level in sample] for sample in dL_dz]
         trace.delta = deltas
         trace.gradient = [over.get(("grad", i), settle(g)) for i, g in enumerate(grad)]
+
+    def _add_outputs(self, dL_dz: list[list[list[Num]]], dL_dyhat: list[list[Num]]) -> None:
+        """∂L/∂z += ∂L/∂ŷ at every output, per sample."""
+        for s, sample in enumerate(dL_dyhat):
+            for i, (k, j) in enumerate(self.net.outputs):
+                dL_dz[s][k][j] += sample[i]
 
     @staticmethod
     def _source(trace: Trace, s: int, source: tuple[int, int], rules: Rules) -> Num:

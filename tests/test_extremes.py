@@ -528,6 +528,27 @@ def test_a_batch_of_saturated_sigmoids_under_the_mean() -> None:
         assert close(float(result.deltas[0][1, 0]), (sigmoid(2 * w) - 1) * half)
 
 
+def test_derivations_and_check_of_an_output_that_feeds_another(tmp_path: Path) -> None:
+    # o1 = σ(40) (target 0) feeds o2 = σ(o1 + 0) (target 1): L = ½[softplus(40) + softplus(−σ(40))]
+    # = ½[40 + softplus(−1)] = 20.15663084375911 and ∂L/∂w = δ_o1 = ½σ(40) + σ′(40)·(…) = 0.5 in
+    # floats. The derivations work them as the tables do, and check takes them as right.
+    text = CHAINED_OUTPUTS.replace("w1: 20, w2: -30", "w1: 40, w2: 1")
+    path = write(tmp_path, text)
+    softplus_minus_one = math.log1p(math.exp(-1.0))
+    data = strict_json(clean_exit(invoke("explain", path, "-f", "json")).stdout)
+    assert data["warnings"] == []
+    assert data["loss"] == pytest.approx((40 + softplus_minus_one) / 2, rel=1e-15)
+    assert data["gradients"]["w1"] == 0.5
+    numbers = [
+        n for s in data["explanation"]["sections"] for e in s["equations"] for n in e["numbers"]
+    ]
+    assert None not in numbers and data["loss"] in numbers and 0.5 in numbers
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("loss: 20.156631\ngrad.w1: 0.5\n", encoding="utf-8")
+    checked = strict_json(clean_exit(invoke("check", path, str(answers), "-f", "json")).stdout)
+    assert [a["verdict"] for a in checked["answers"]] == ["right", "right"]
+
+
 CHAIN = """\
 inputs: {{x: {x!r}}}
 params: {{w1: {w1!r}, w2: {w2!r}}}
