@@ -179,15 +179,25 @@ class SoftmaxCrossEntropy(Loss):
     applies_softmax = True
 
     def value(self, yhat: Array, y: Array) -> Array:
-        # −ln p = lse − ŷ (log-sum-exp): exact where p itself underflows to 0. Beyond the float
-        # range it is inf, which counts only under a nonzero target weight.
+        # −ln p_j = lse − ŷ_j = (m − ŷ_j) + ln(1 + r), m the largest logit and r = Σ e^(ŷ_i − m)
+        # over the others (see _spread): exact where p_j underflows to 0, and where p_j rounds
+        # to 1 (ln(1 + r) by log1p). Beyond the float range it is inf, which counts only under a
+        # nonzero target weight.
+        shifted, rest, _ = _spread(yhat)
         with np.errstate(over="ignore"):
-            surprise = _logsumexp(yhat) - yhat
+            surprise = np.log1p(rest) - shifted
         return _weighted(y, surprise).sum(axis=1)  # type: ignore[no-any-return]
 
     def gradient(self, yhat: Array, y: Array) -> Array:
+        # p·Σy − y; at the largest logit p = 1/(1 + r), and p·Σy − y = (Σy − y) − Σy·r/(1 + r)
+        # keeps the digits that p − 1 loses once p nears 1 (−r/(1 + r) for one-hot y there).
+        shifted, rest, top = _spread(yhat)
         mass: Array = y.sum(axis=1, keepdims=True)
-        return probabilities(yhat) * mass - y
+        total = 1.0 + rest
+        out: Array = np.exp(shifted) / total * mass - y
+        at_top = (mass - np.take_along_axis(y, top, axis=1)) - mass * (rest / total)
+        np.put_along_axis(out, top, at_top, axis=1)
+        return out
 
 
 class Output(Loss):
@@ -219,9 +229,14 @@ def _shifted(s: Array) -> Array:
         return s - s.max(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def _logsumexp(s: Array) -> Array:
-    top = s.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(_shifted(s)).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
+def _spread(s: Array) -> tuple[Array, Array, NDArray[np.intp]]:
+    """(s − max(s), r, the largest's position) per sample, r = Σ e^(s_i − max) over every other
+    logit: the sum of e^(s − max) is exactly 1 + r, and r keeps its digits however small."""
+    shifted = _shifted(s)
+    top = np.argmax(s, axis=1, keepdims=True)  # a nan logit's place, if any: all is nan then
+    e = np.exp(shifted)
+    np.put_along_axis(e, top, 0.0, axis=1)
+    return shifted, e.sum(axis=1, keepdims=True), top
 
 
 def probabilities(logits: Array) -> Array:

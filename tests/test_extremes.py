@@ -549,6 +549,47 @@ def test_derivations_and_check_of_an_output_that_feeds_another(tmp_path: Path) -
     assert [a["verdict"] for a in checked["answers"]] == ["right", "right"]
 
 
+# A hidden identity unit h = x·v feeds a softmax of two logits 40h and 1h, target class 1: p₁ rounds
+# to 1, but L = ln(1 + e^−39h) and every gradient are e^−39-small numbers that p₁ − 1 would lose
+# (the hidden δ = 40(p₁ − 1) + p₂ = −39p₂ came out with the wrong sign that way).
+DOMINANT_CLASS = json.dumps(
+    {
+        "inputs": [1.0],
+        "layers": [
+            {"weights": [[1.0]], "activation": "identity"},
+            {"weights": [[40.0], [1.0]], "activation": "softmax"},
+        ],
+        "target": [1, 0],
+        "loss": "cross_entropy",
+    }
+)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "softmax_cross_entropy"])
+def test_a_dominant_class_keeps_its_small_loss_and_gradients(loss: str) -> None:
+    spec = json.loads(DOMINANT_CLASS)
+    if loss == "softmax_cross_entropy":  # the same logits, softmax taken by the loss
+        spec["layers"][1]["activation"] = "identity"
+        spec["loss"] = loss
+    result = nncalc.backprop(nncalc.load_spec(json.dumps(spec)))
+
+    def witness(v: Decimal, u1: Decimal, u2: Decimal) -> Decimal:
+        h = v  # x = 1
+        e1, e2 = (u1 * h).exp(), (u2 * h).exp()
+        return -(e1 / (e1 + e2)).ln()
+
+    with localcontext() as ctx:
+        ctx.prec = PREC
+        v, u1, u2 = Decimal(1), Decimal(40), Decimal(1)
+        assert close(result.loss, witness(v, u1, u2))
+        by_v = slope(lambda t: witness(t, u1, u2), v)
+        assert close(float(result.gradients["W1"][0, 0]), by_v)
+        assert close(float(result.gradients["W2"][0, 0]), slope(lambda t: witness(v, t, u2), u1))
+        assert close(float(result.gradients["W2"][1, 0]), slope(lambda t: witness(v, u1, t), u2))
+        assert result.input_gradient is not None
+        assert close(float(result.input_gradient[0, 0]), by_v)  # x = v = 1: the same slope
+
+
 CHAIN = """\
 inputs: {{x: {x!r}}}
 params: {{w1: {w1!r}, w2: {w2!r}}}
