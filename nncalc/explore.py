@@ -529,7 +529,7 @@ def explore(
     the gradient factor Π W·f′(a) through that many units (at `at`, or at −2, 0 and 2).
     `sketch` adds a character plot of f and f′ per activation (the table format draws it)."""
     warnings: list[str] = []
-    entries = [properties(activation) for activation in activations]
+    entries = [_unsigned_zeros(properties(activation)) for activation in activations]
     if sketch:
         for entry, curve in zip(entries, curves(activations, SKETCH_WIDTH), strict=True):
             entry["sketch"] = draw(curve)

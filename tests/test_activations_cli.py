@@ -423,6 +423,14 @@ def test_every_activation_by_default() -> None:
         assert entry["aliases"] == [k for k, v in ALIASES.items() if v == entry["name"]]
 
 
+def test_a_negative_alpha_gives_no_negative_zero() -> None:
+    # elu(0) = alpha·(e^0 − 1) = −1·0, which floats make −0.0; the data has 0.0, as elsewhere
+    code, out, _ = run("elu(alpha=-1)", "-f", "json")
+    assert code == 0
+    value = strict_json(out)["activations"][0]["value_at_zero"]
+    assert value == 0 and math.copysign(1.0, value) == 1.0
+
+
 def test_the_table_shows_one_block_and_one_plot_per_activation() -> None:
     code, out, _ = run()
     assert code == 0
