@@ -191,14 +191,28 @@ def lower(spec: Spec) -> Network:
     """Compile a validated spec into the engine's representation."""
     slots: list[ParamSlot] = []
     offset = 0
+    # Named scalars go into θ in one assignment: a numpy call per param costs a named net of
+    # 40 000 weights a tenth of a second.
+    scalar_at: list[int] = []
+    scalars: list[float] = []
+    arrays: list[tuple[int, Array]] = []
     for name, value in spec.params.items():
-        shape = tuple(np.shape(value))
-        slots.append(ParamSlot(name, offset, shape))
-        offset += slots[-1].size
+        if isinstance(value, float | int):
+            slots.append(ParamSlot(name, offset, ()))
+            scalar_at.append(offset)
+            scalars.append(value)
+            offset += 1
+        else:
+            array = np.asarray(value, dtype=np.float64)
+            slots.append(ParamSlot(name, offset, array.shape))
+            arrays.append((offset, array))
+            offset += array.size
     theta = np.empty(offset, dtype=np.float64)
+    theta[scalar_at] = scalars
+    for at, array in arrays:
+        theta[at : at + array.size] = array.ravel()
     trainable = np.ones(offset, dtype=np.bool_)
     for slot in slots:
-        theta[slot.offset : slot.offset + slot.size] = np.ravel(spec.params[slot.name])
         if slot.name in spec.frozen:
             trainable[slot.offset : slot.offset + slot.size] = False
     levels = _layered_levels(spec, slots) if spec.form == "layered" else _named_levels(spec)
