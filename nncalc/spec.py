@@ -244,7 +244,7 @@ class _Validator:
         if not isinstance(value, str) or not value.strip():
             self.error(path, f"{_article(what)} name must be text, got {_kind(value)}", key=True)
             return None
-        if any(c.isspace() or not c.isprintable() for c in value):
+        if " " in value or not value.isprintable():  # every other space is unprintable
             self.error(path, f"{what} name '{value}' must not contain spaces", key=True)
             return None
         return value

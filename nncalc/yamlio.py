@@ -67,8 +67,14 @@ _EXPLICIT: dict[str, Callable[[str], object]] = {
 }
 
 
+# The first characters of every plain scalar that is not a string (numbers, null, booleans, .inf)
+_NON_STRING_START = frozenset("0123456789+-.~nNtTfF")
+
+
 def plain_scalar(text: str) -> object:
     """The YAML 1.2 core-schema value of a plain scalar."""
+    if text and text[0] not in _NON_STRING_START:  # a name such as w1 or tanh, the common key
+        return text
     if _FLOAT(text):
         if _INT(text):
             try:

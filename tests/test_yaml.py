@@ -36,6 +36,13 @@ from nncalc.yamlio import MAX_DEPTH, MAX_VALUES, parse, plain_scalar
         ("0b101", "0b101"),
         ("1:30", "1:30"),
         ("w1", "w1"),
+        ("TRUE", True),
+        ("NULL", None),
+        ("Infinity", "Infinity"),
+        ("e3", "e3"),
+        ("_1", "_1"),
+        ("é", "é"),
+        ("+.INF", float("inf")),
     ],
 )
 def test_plain_scalars_follow_the_yaml_1_2_core_schema(text: str, value: object) -> None:
