@@ -121,7 +121,7 @@ class Sigmoid(Activation):
     derivative_formula = "σ(a)·(1 − σ(a))"
 
     def value(self, a: Array) -> Array:
-        return _sigmoid(a)
+        return sigmoid(a)
 
     def derivative(self, a: Array, z: Array) -> Array:
         # z·(1 − z) loses digits as z nears 1 (half by a ≈ 18, all once z rounds to 1 at a ≈ 37)
@@ -182,7 +182,7 @@ class Softplus(Activation):
         return np.logaddexp(0.0, a)
 
     def derivative(self, a: Array, z: Array) -> Array:
-        return _sigmoid(a)
+        return sigmoid(a)
 
 
 class ELU(Activation):
@@ -206,10 +206,10 @@ class SiLU(Activation):
     derivative_formula = "σ(a)·(1 + a·(1 − σ(a)))"
 
     def value(self, a: Array) -> Array:
-        return _times(a, _sigmoid(a))
+        return _times(a, sigmoid(a))
 
     def derivative(self, a: Array, z: Array) -> Array:
-        s = _sigmoid(a)
+        s = sigmoid(a)
         return _times(1.0 + _times(a, 1.0 - s), s)
 
 
@@ -251,7 +251,7 @@ class Softmax(Activation):
         return z * (dL_dz - (z * dL_dz).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
 
 
-def _sigmoid(a: Array) -> Array:
+def sigmoid(a: Array) -> Array:
     """σ(a) without overflow: e^(−|a|) never exceeds 1."""
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from .activations import _sigmoid
+from .activations import sigmoid
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -141,7 +141,7 @@ class BinaryCrossEntropy(Loss):
     def gradient_through(self, link: str, a: Array, y: Array) -> Array:
         # σ(a) − y, written as (1 − y) − σ(−a) for a ≥ 0: exact where σ(a) has rounded to 1
         with np.errstate(invalid="ignore"):
-            residual = np.where(a >= 0, (1.0 - y) - _sigmoid(-a), _sigmoid(a) - y)
+            residual = np.where(a >= 0, (1.0 - y) - sigmoid(-a), sigmoid(a) - y)
         return residual / a.shape[1]  # type: ignore[no-any-return]
 
 
@@ -169,7 +169,7 @@ class CrossEntropy(Loss):
     def gradient_through(self, link: str, a: Array, y: Array) -> Array:
         if link == "softmax":
             return SoftmaxCrossEntropy().gradient(a, y)
-        return -y * _sigmoid(-a)  # −y(1 − σ(a))
+        return -y * sigmoid(-a)  # −y(1 − σ(a))
 
 
 class SoftmaxCrossEntropy(Loss):
