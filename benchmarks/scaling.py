@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from machine import cpu_model
+from machine import cpu_model, pin_blas_threads
 
 WIDTH = 10  # neurons per layer of the named chain, and its inputs and outputs
 CLASSES = 10  # outputs of the layered MLP
@@ -526,13 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--rounds, --layered-rounds and --steps must be at least 1")
     if any(n % WIDTH for n in args.neurons):
         parser.error(f"--neurons must be multiples of {WIDTH} (layers of {WIDTH} neurons)")
-    if args.blas_threads is not None:
-        wanted = str(args.blas_threads)
-        if any(os.environ.get(k) != wanted for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
-            # BLAS reads its thread count when numpy loads it, so start again with it set.
-            os.environ.update(OPENBLAS_NUM_THREADS=wanted, OMP_NUM_THREADS=wanted)
-            rest = sys.argv[1:] if argv is None else list(argv)
-            os.execv(sys.executable, [sys.executable, __file__, *rest])
+    pin_blas_threads(args.blas_threads, __file__, argv)
 
     started = time.perf_counter()
     print(header())

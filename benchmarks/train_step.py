@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import cpu_model
+from machine import cpu_model, pin_blas_threads
 from numpy.typing import NDArray
 
 import nncalc
@@ -295,13 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pairs < 2 or args.loads < 1:
         parser.error("--pairs must be at least 2 and --loads at least 1")
-    if args.blas_threads is not None:
-        wanted = str(args.blas_threads)
-        if any(os.environ.get(k) != wanted for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
-            # BLAS reads its thread count when numpy loads it, so start again with it set.
-            os.environ.update(OPENBLAS_NUM_THREADS=wanted, OMP_NUM_THREADS=wanted)
-            rest = sys.argv[1:] if argv is None else list(argv)
-            os.execv(sys.executable, [sys.executable, __file__, *rest])
+    pin_blas_threads(args.blas_threads, __file__, argv)
 
     print(header("nncalc train_step benchmark"))
     print(
